@@ -1,0 +1,27 @@
+// Runs every benchmark in bench/ (files named *.bench.ts), one child process each so that one
+// benchmark's heap and JIT state do not colour the next. `npm run bench -- x509` runs only the
+// files whose name contains "x509".
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const filter = process.argv[2] ?? '';
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts') && f.includes(filter))
+  .sort();
+
+if (files.length === 0) {
+  console.error(`no benchmark matches "${filter}" in bench/`);
+  process.exit(1);
+}
+
+let failed = 0;
+for (const file of files) {
+  console.log(`\n## ${file}`);
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', `${dir}${file}`], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed === 0 ? 0 : 1);
