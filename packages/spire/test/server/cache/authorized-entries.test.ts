@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AuthorizedEntriesCache,
+  type CacheableEntry,
+} from '../../../src/server/cache/authorized-entries.js';
+
+const TD = 'spiffe://example.org';
+const SERVER = `${TD}/spire/server`;
+const AGENT_1 = `${TD}/spire/agent/join_token/t1`;
+const AGENT_2 = `${TD}/spire/agent/x509pop/abc`;
+
+function entry(id: string, parentId: string, spiffeId: string, selectors: string[] = []) {
+  return {
+    id,
+    parentId,
+    spiffeId,
+    selectors: selectors.map((s) => {
+      const i = s.indexOf(':');
+      return { type: s.slice(0, i), value: s.slice(i + 1) };
+    }),
+  } satisfies CacheableEntry;
+}
+
+function ids(entries: CacheableEntry[]): string[] {
+  return entries.map((e) => e.id).sort();
+}
+
+function fixture() {
+  const cache = new AuthorizedEntriesCache({ serverId: SERVER });
+  cache.setAgent(AGENT_1, [
+    { type: 'x509pop', value: 'subject:cn:node-1' },
+    { type: 'x509pop', value: 'ca:fingerprint:ff' },
+  ]);
+  cache.setAgent(AGENT_2, [{ type: 'x509pop', value: 'subject:cn:node-2' }]);
+  for (const e of [
+    entry('direct-1', AGENT_1, `${TD}/web`, ['unix:uid:1000']),
+    entry('direct-2', AGENT_2, `${TD}/db`, ['unix:uid:1001']),
+    entry('alias-all', SERVER, `${TD}/nodes/all`, ['x509pop:ca:fingerprint:ff']),
+    entry('alias-two', SERVER, `${TD}/nodes/two`, [
+      'x509pop:ca:fingerprint:ff',
+      'x509pop:subject:cn:node-2',
+    ]),
+    entry('via-alias-all', `${TD}/nodes/all`, `${TD}/metrics`, ['unix:uid:0']),
+    entry('via-alias-two', `${TD}/nodes/two`, `${TD}/only-two`, ['unix:uid:0']),
+    entry('child-of-web', `${TD}/web`, `${TD}/web/sidecar`, ['unix:uid:1000']),
+    entry('grandchild', `${TD}/web/sidecar`, `${TD}/web/sidecar/x`, ['unix:uid:1000']),
+  ]) {
+    cache.upsertEntry(e);
+  }
+  return cache;
+}
+
+describe('AuthorizedEntriesCache (reference §3.8: authorized entries for an agent)', () => {
+  it('gives an agent its own entries, its aliases’ entries and all their descendants', () => {
+    expect(ids(fixture().authorizedEntries(AGENT_1))).toEqual([
+      'child-of-web',
+      'direct-1',
+      'grandchild',
+      'via-alias-all',
+    ]);
+  });
+
+  it('applies an alias only when all of its selectors are among the node selectors', () => {
+    const cache = fixture();
+    expect(ids(cache.aliasesOf(AGENT_1))).toEqual(['alias-all']);
+    expect(ids(cache.aliasesOf(AGENT_2))).toEqual([]);
+    expect(ids(cache.authorizedEntries(AGENT_2))).toEqual(['direct-2']);
+  });
+
+  it('never returns the node-alias entries themselves', () => {
+    const all = fixture().authorizedEntries(AGENT_1);
+    expect(all.some((e) => e.parentId === SERVER)).toBe(false);
+  });
+
+  it('gives an unknown agent only entries parented directly to its ID', () => {
+    const cache = fixture();
+    expect(cache.authorizedEntries(`${TD}/spire/agent/unknown`)).toEqual([]);
+    cache.removeAgent(AGENT_1);
+    expect(ids(cache.authorizedEntries(AGENT_1))).toEqual([
+      'child-of-web',
+      'direct-1',
+      'grandchild',
+    ]);
+  });
+
+  it('follows node selector changes: a new selector brings in a new alias', () => {
+    const cache = fixture();
+    cache.setAgent(AGENT_2, [
+      { type: 'x509pop', value: 'subject:cn:node-2' },
+      { type: 'x509pop', value: 'ca:fingerprint:ff' },
+    ]);
+    expect(ids(cache.authorizedEntries(AGENT_2))).toEqual([
+      'direct-2',
+      'via-alias-all',
+      'via-alias-two',
+    ]);
+  });
+
+  it('follows entry updates: reparenting moves an entry and its descendants', () => {
+    const cache = fixture();
+    cache.upsertEntry(entry('direct-1', AGENT_2, `${TD}/web`, ['unix:uid:1000']));
+    expect(ids(cache.authorizedEntries(AGENT_1))).toEqual(['via-alias-all']);
+    expect(ids(cache.authorizedEntries(AGENT_2))).toEqual([
+      'child-of-web',
+      'direct-1',
+      'direct-2',
+      'grandchild',
+    ]);
+  });
+
+  it('follows entry deletion, of an alias and of a parent entry', () => {
+    const cache = fixture();
+    cache.removeEntry('alias-all');
+    cache.removeEntry('child-of-web');
+    expect(ids(cache.authorizedEntries(AGENT_1))).toEqual(['direct-1']);
+    expect(cache.entryCount).toBe(6);
+    cache.removeEntry('no-such-entry');
+    expect(cache.entryCount).toBe(6);
+  });
+
+  it('turns an entry into an alias when it is reparented to the server', () => {
+    const cache = fixture();
+    cache.upsertEntry(entry('direct-2', SERVER, `${TD}/db`, ['x509pop:subject:cn:node-2']));
+    expect(ids(cache.aliasesOf(AGENT_2))).toEqual(['direct-2']);
+    expect(ids(cache.authorizedEntries(AGENT_2))).toEqual([]);
+  });
+
+  it('terminates on parent cycles and lists each entry once', () => {
+    const cache = new AuthorizedEntriesCache({ serverId: SERVER });
+    cache.upsertEntry(entry('a', AGENT_1, `${TD}/a`, ['unix:uid:1']));
+    cache.upsertEntry(entry('b', `${TD}/a`, `${TD}/b`, ['unix:uid:1']));
+    cache.upsertEntry(entry('c', `${TD}/b`, `${TD}/a`, ['unix:uid:2']));
+    expect(ids(cache.authorizedEntries(AGENT_1))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('an alias with no selectors matches no agent', () => {
+    const cache = fixture();
+    cache.upsertEntry(entry('empty-alias', SERVER, `${TD}/nodes/none`));
+    cache.upsertEntry(entry('under-empty', `${TD}/nodes/none`, `${TD}/x`, ['unix:uid:1']));
+    expect(ids(cache.aliasesOf(AGENT_1))).toEqual(['alias-all']);
+  });
+
+  it('authorizedEntry refuses an entry that belongs to another agent', () => {
+    const cache = fixture();
+    expect(cache.authorizedEntry(AGENT_1, 'grandchild')?.spiffeId).toBe(`${TD}/web/sidecar/x`);
+    expect(cache.authorizedEntry(AGENT_1, 'direct-2')).toBeUndefined();
+    expect(cache.authorizedEntry(AGENT_1, 'alias-all')).toBeUndefined();
+    expect(cache.authorizedEntry(AGENT_1, 'missing')).toBeUndefined();
+  });
+});
