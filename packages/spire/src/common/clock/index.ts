@@ -1,0 +1,2 @@
+export { type Clock, realClock, type Timer } from './clock.js';
+export { FakeClock } from './fake-clock.js';
