@@ -71,7 +71,11 @@ export class FakeClock implements Clock {
       cancelled: false,
     };
     this.#timers.push(entry);
-    return { cancel: () => void (entry.cancelled = true) };
+    return {
+      cancel: () => {
+        entry.cancelled = true;
+      },
+    };
   }
 
   #nextDue(targetMs: number): Scheduled | undefined {
