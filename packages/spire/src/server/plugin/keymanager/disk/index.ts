@@ -1,0 +1,1 @@
+export { DiskKeyManager, type DiskKeyManagerConfig, diskKeyManagerConfigSchema } from './disk.js';

@@ -1,0 +1,1 @@
+export { MemoryKeyManager } from './memory.js';
