@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { JwtBundle, type JwtBundleSource, TrustDomain } from '@spire-ts/spiffe';
 import { readVectorFile, readVectorJson } from '../../../../../test/support/vectors.js';
 
@@ -80,4 +80,31 @@ export function outcome(fn: () => unknown): string {
   } catch (err) {
     return (err as { code?: string }).code ?? `uncoded ${String(err)}`;
   }
+}
+
+/** Base64url of a JSON value, as a JWS segment. */
+export function segment(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+const HASH = { '256': 'sha256', '384': 'sha384', '512': 'sha512' } as const;
+
+/**
+ * Builds a compact JWS over any header and claims, signed with node:crypto directly (independent
+ * of the code under test), following RFC 7518 §3.3-3.5 for the header's alg.
+ */
+export function craft(
+  header: Record<string, unknown>,
+  claims: Record<string, unknown>,
+  key: KeyObject,
+  signAs = String(header.alg),
+): string {
+  const input = `${segment(header)}.${segment(claims)}`;
+  const hash = HASH[signAs.slice(2) as keyof typeof HASH];
+  const options = signAs.startsWith('ES')
+    ? { key, dsaEncoding: 'ieee-p1363' as const }
+    : signAs.startsWith('PS')
+      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(signAs.slice(2)) / 8 }
+      : { key, padding: constants.RSA_PKCS1_PADDING };
+  return `${input}.${sign(hash, Buffer.from(input), options).toString('base64url')}`;
 }
