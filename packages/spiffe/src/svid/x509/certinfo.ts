@@ -1,0 +1,171 @@
+import type { X509Certificate } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  type Extension,
+  type GeneralName,
+  KeyUsage,
+  NameConstraints,
+  SubjectAlternativeName,
+} from '@peculiar/asn1-x509';
+import { isSingleDerElement } from './der.js';
+import { X509SvidError, X509SvidErrorCode } from './errors.js';
+
+/** RFC 5280 §4.2.1 extension identifiers this validator reads. */
+export const Oid = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectAltName: '2.5.29.17',
+  nameConstraints: '2.5.29.30',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+
+/**
+ * RFC 5280 §6.1.4 (o) / §6.1.5 (e): a critical extension the validator does not process fails
+ * the path. These are the ones processed here; SKI/AKI are informational (never critical).
+ */
+const PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set(Object.values(Oid));
+
+/** RFC 5280 §4.2.1.3 bit values of keyUsage, as @peculiar/asn1-x509 numbers them. */
+export const KeyUsageBit = {
+  digitalSignature: 1,
+  keyEncipherment: 4,
+  keyAgreement: 16,
+  keyCertSign: 32,
+  cRLSign: 64,
+} as const;
+
+/** What the SVID rules need from one certificate, decoded once and cached per certificate. */
+export interface CertInfo {
+  readonly cert: X509Certificate;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly subjectEmpty: boolean;
+  readonly basicConstraints?: { cA: boolean; pathLen?: number };
+  readonly keyUsage?: { bits: number; critical: boolean };
+  readonly extKeyUsage?: readonly string[];
+  readonly sanCritical: boolean;
+  readonly sans: readonly GeneralName[];
+  readonly nameConstraints?: NameConstraints;
+  readonly unknownCritical: readonly string[];
+}
+
+const cache = new WeakMap<X509Certificate, CertInfo>();
+
+/** Decodes `cert` (cached); `label` names it in errors, such as `leaf` or `intermediate 1`. */
+export function certInfo(cert: X509Certificate, label: string): CertInfo {
+  const cached = cache.get(cert);
+  if (cached) return cached;
+
+  const info = decodeCertInfo(cert, label);
+  cache.set(cert, info);
+  return info;
+}
+
+function decodeCertInfo(cert: X509Certificate, label: string): CertInfo {
+  const parsed = parseAsn(cert.raw, Certificate, label, 'certificate');
+  const tbs = parsed.tbsCertificate;
+  // RFC 5280 §4.1.1.2: signatureAlgorithm MUST equal the signature field inside tbsCertificate.
+  if (!sameAlgorithm(parsed, tbs)) {
+    throw new X509SvidError(
+      X509SvidErrorCode.SignatureAlgorithmMismatch,
+      `${label} signatureAlgorithm differs from its tbsCertificate signature field`,
+    );
+  }
+  // X509-SVID §4: SVIDs rely on v3 extensions; RFC 5280 §4.1.2.1 makes version 3 (value 2) their carrier.
+  if (tbs.version !== 2) {
+    throw new X509SvidError(
+      X509SvidErrorCode.NotVersion3,
+      `${label} is not an x.509 v3 certificate`,
+    );
+  }
+
+  const extensions = indexExtensions(tbs.extensions ?? [], label);
+  const san = extensions.get(Oid.subjectAltName);
+  return {
+    cert,
+    notBefore: tbs.validity.notBefore.getTime(),
+    notAfter: tbs.validity.notAfter.getTime(),
+    subjectEmpty: tbs.subject.length === 0,
+    basicConstraints: decodeBasicConstraints(extensions, label),
+    keyUsage: decodeKeyUsage(extensions, label),
+    extKeyUsage: decodeOptional(extensions, Oid.extKeyUsage, ExtendedKeyUsage, label)?.map(String),
+    sanCritical: san?.critical ?? false,
+    sans: decodeOptional(extensions, Oid.subjectAltName, SubjectAlternativeName, label) ?? [],
+    nameConstraints: decodeOptional(extensions, Oid.nameConstraints, NameConstraints, label),
+    unknownCritical: [...extensions.values()]
+      .filter((e) => e.critical && !PROCESSED_EXTENSIONS.has(e.extnID))
+      .map((e) => e.extnID),
+  };
+}
+
+function sameAlgorithm(parsed: Certificate, tbs: Certificate['tbsCertificate']): boolean {
+  const outer = Buffer.from(AsnConvert.serialize(parsed.signatureAlgorithm));
+  const inner = Buffer.from(AsnConvert.serialize(tbs.signature));
+  return outer.equals(inner);
+}
+
+function indexExtensions(list: Iterable<Extension>, label: string): Map<string, Extension> {
+  const byOid = new Map<string, Extension>();
+  for (const ext of list) {
+    // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of an extension.
+    if (byOid.has(ext.extnID)) {
+      throw new X509SvidError(
+        X509SvidErrorCode.DuplicateExtension,
+        `${label} has extension ${ext.extnID} more than once`,
+      );
+    }
+    byOid.set(ext.extnID, ext);
+  }
+  return byOid;
+}
+
+function decodeBasicConstraints(extensions: Map<string, Extension>, label: string) {
+  const bc = decodeOptional(extensions, Oid.basicConstraints, BasicConstraints, label);
+  if (!bc) return undefined;
+  return bc.pathLenConstraint === undefined
+    ? { cA: bc.cA }
+    : { cA: bc.cA, pathLen: bc.pathLenConstraint };
+}
+
+function decodeKeyUsage(extensions: Map<string, Extension>, label: string) {
+  const ku = decodeOptional(extensions, Oid.keyUsage, KeyUsage, label);
+  if (!ku) return undefined;
+  return { bits: ku.toNumber(), critical: extensions.get(Oid.keyUsage)?.critical === true };
+}
+
+function decodeOptional<T>(
+  extensions: Map<string, Extension>,
+  oid: string,
+  type: new () => T,
+  label: string,
+): T | undefined {
+  const ext = extensions.get(oid);
+  if (!ext) return undefined;
+  return parseAsn(new Uint8Array(ext.extnValue.buffer), type, label, `extension ${oid}`);
+}
+
+function parseAsn<T>(bytes: Uint8Array, type: new () => T, label: string, what: string): T {
+  // The ASN.1 library ignores bytes after the first element; DER does not allow them.
+  if (!isSingleDerElement(bytes)) {
+    throw new X509SvidError(
+      X509SvidErrorCode.MalformedCertificate,
+      `${label} ${what} is not a single der element`,
+    );
+  }
+  try {
+    return AsnConvert.parse(bytes, type);
+  } catch (cause) {
+    throw new X509SvidError(
+      X509SvidErrorCode.MalformedCertificate,
+      `${label} ${what} is not valid der`,
+      { cause },
+    );
+  }
+}
