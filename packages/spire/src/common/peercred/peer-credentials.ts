@@ -1,0 +1,57 @@
+import { PeerCredError, PeerCredErrorCode } from './errors.js';
+import { readPeerCred } from './libc.js';
+
+/** Who is at the other end of a Unix socket, as the kernel recorded it when the peer connected. */
+export interface PeerCredentials {
+  /** Process id of the process that called connect(). */
+  readonly pid: number;
+  /** Its effective user id at connect time. */
+  readonly uid: number;
+  /** Its effective group id at connect time. */
+  readonly gid: number;
+}
+
+/** Anything that carries a libuv handle with a file descriptor, as `net.Socket` does. */
+interface HandleHolder {
+  readonly _handle?: {
+    readonly fd?: unknown;
+    readonly constructor?: { readonly name?: string };
+  } | null;
+}
+
+// libuv wraps Unix-domain sockets in a `Pipe` handle and TCP sockets in a `TCP` handle.
+const UNIX_HANDLE = 'Pipe';
+
+/**
+ * Returns the kernel-verified credentials of the peer of an accepted Unix-socket connection,
+ * read with `getsockopt(SO_PEERCRED)` on its file descriptor. Linux only.
+ *
+ * The pid may be reused once the peer exits: pair it with {@link processStartTime} before and
+ * after using it (SPIRE's peertracker does the same).
+ */
+export function peerCredentials(socket: object): PeerCredentials {
+  const handle = (socket as HandleHolder)._handle;
+  const fd = handle?.fd;
+  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
+    throw new PeerCredError(
+      PeerCredErrorCode.NoFd,
+      'socket has no file descriptor: peer credentials need an open, accepted unix socket',
+    );
+  }
+  if (handle?.constructor?.name !== UNIX_HANDLE) {
+    // On a TCP socket Linux answers SO_PEERCRED with pid 0 and the overflow uid: never trust that.
+    throw new PeerCredError(
+      PeerCredErrorCode.NotUnix,
+      'socket is not a unix socket: peer credentials exist only for unix-domain connections',
+    );
+  }
+
+  const cred = readPeerCred(fd);
+  if (cred.pid <= 0) {
+    throw new PeerCredError(
+      PeerCredErrorCode.Getsockopt,
+      'kernel reported no peer process for the socket: the peer must connect() from a process',
+    );
+  }
+  return cred;
+}

@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+
+import { PeerCredError, PeerCredErrorCode } from './errors.js';
+
+// proc(5): starttime is field 22 of /proc/<pid>/stat; fields 3.. follow the ')' that closes comm.
+const STARTTIME_AFTER_COMM = 22 - 3;
+
+/**
+ * Returns when process `pid` started, in clock ticks since boot (field 22 of `/proc/<pid>/stat`).
+ * A different value for the same pid later means the pid now belongs to another process.
+ */
+export async function processStartTime(pid: number, procRoot = '/proc'): Promise<bigint> {
+  if (!Number.isSafeInteger(pid) || pid <= 0) {
+    throw new PeerCredError(
+      PeerCredErrorCode.InvalidPid,
+      `pid must be a positive integer, got ${pid}`,
+    );
+  }
+
+  let text: string;
+  try {
+    text = await readFile(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') {
+      throw new PeerCredError(PeerCredErrorCode.ProcessGone, `process ${pid} no longer exists`, {
+        cause: err,
+      });
+    }
+    throw new PeerCredError(PeerCredErrorCode.ProcStat, `failed to read stat of process ${pid}`, {
+      cause: err,
+    });
+  }
+  return parseStartTime(text, pid);
+}
+
+/** Extracts the start time from the text of a `/proc/<pid>/stat` file. */
+export function parseStartTime(text: string, pid: number): bigint {
+  // comm (field 2) is in parentheses and may itself contain spaces and ')': cut at the last one.
+  const close = text.lastIndexOf(')');
+  const field =
+    close < 0
+      ? undefined
+      : text
+          .slice(close + 1)
+          .trim()
+          .split(/\s+/)[STARTTIME_AFTER_COMM];
+
+  if (field === undefined || !/^\d+$/.test(field)) {
+    throw new PeerCredError(
+      PeerCredErrorCode.ProcStat,
+      `stat of process ${pid} has no numeric starttime in field 22`,
+    );
+  }
+  return BigInt(field);
+}
