@@ -1,1 +1,9 @@
-export {};
+export {
+  formatWorkloadEndpoint,
+  parseWorkloadEndpoint,
+  SPIFFE_ENDPOINT_SOCKET,
+  type WorkloadEndpoint,
+  WorkloadEndpointError,
+  WorkloadEndpointErrorCode,
+  workloadEndpointFromEnv,
+} from './address.js';
