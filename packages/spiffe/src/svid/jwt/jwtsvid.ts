@@ -9,12 +9,17 @@ import {
   validateToken,
 } from './validate.js';
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+/** Freezes a parsed JSON value and everything in it; iterative, so any depth is safe. */
+function deepFreeze<T>(root: T): T {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+      Object.freeze(value);
+      pending.push(...Object.values(value));
+    }
   }
-  return value;
+  return root;
 }
 
 /**

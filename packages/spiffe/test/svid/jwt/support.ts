@@ -91,15 +91,18 @@ const HASH = { '256': 'sha256', '384': 'sha384', '512': 'sha512' } as const;
 
 /**
  * Builds a compact JWS over any header and claims, signed with node:crypto directly (independent
- * of the code under test), following RFC 7518 §3.3-3.5 for the header's alg.
+ * of the code under test), following RFC 7518 §3.3-3.5 for the header's alg. Claims given as a
+ * string are used as the payload's JSON text.
  */
 export function craft(
   header: Record<string, unknown>,
-  claims: Record<string, unknown>,
+  claims: Record<string, unknown> | string,
   key: KeyObject,
   signAs = String(header.alg),
 ): string {
-  const input = `${segment(header)}.${segment(claims)}`;
+  const body =
+    typeof claims === 'string' ? Buffer.from(claims).toString('base64url') : segment(claims);
+  const input = `${segment(header)}.${body}`;
   const hash = HASH[signAs.slice(2) as keyof typeof HASH];
   const options = signAs.startsWith('ES')
     ? { key, dsaEncoding: 'ieee-p1363' as const }
