@@ -1,0 +1,190 @@
+import { once } from 'node:events';
+import http2 from 'node:http2';
+import { isIP } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+
+import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+
+import { GrpcServerError, GrpcServerErrorCode } from './errors.js';
+import { type PeerInfo, peerContextValues, tcpPeer, unixPeer } from './peer.js';
+import { bindWithMode, prepareSocketPath, removeSocket } from './unix-socket.js';
+
+/** Listen on a Unix-domain socket. */
+export interface UnixListen {
+  readonly kind: 'unix';
+  /** Absolute path of the socket file. */
+  readonly path: string;
+  /** Permission bits of the socket file, e.g. 0o777 for SPIRE's public Workload API socket. */
+  readonly mode: number;
+  /** Permission bits of the parent folder if it has to be created (default 0o755). */
+  readonly dirMode?: number;
+}
+
+/** Listen on TCP: plain text on loopback only, or TLS on any address. */
+export interface TcpListen {
+  readonly kind: 'tcp';
+  readonly host: string;
+  /** Port; 0 picks a free one (read it back from {@link GrpcServer.address}). */
+  readonly port: number;
+  /** TLS settings (key, cert, requestCert, ...); ALPN is fixed to h2. */
+  readonly tls?: SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
+}
+
+/** What {@link serveGrpc} needs. */
+export interface GrpcServerOptions {
+  /** Registers the services, as for Connect's adapters. */
+  readonly routes: (router: ConnectRouter) => void;
+  readonly listen: UnixListen | TcpListen;
+  readonly interceptors?: Interceptor[];
+  /** Largest request message accepted, in bytes (Connect's default when unset). */
+  readonly readMaxBytes?: number;
+  /** How long close() lets open streams finish before cutting them (default 5000 ms). */
+  readonly closeGraceMs?: number;
+}
+
+/** A running gRPC server. */
+export interface GrpcServer {
+  /** `unix://<path>` or `tcp://<host>:<port>` (or `[host]` for IPv6), port resolved. */
+  readonly address: string;
+  /** TCP port actually bound, or undefined on a Unix socket. */
+  readonly port: number | undefined;
+  /** Stops accepting, lets calls finish for the grace period, then cuts the rest. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_CLOSE_GRACE_MS = 5_000;
+const DEFAULT_DIR_MODE = 0o755;
+
+/**
+ * Serves Connect routes with the gRPC protocol only (no Connect, no gRPC-Web) on a `node:http2`
+ * server. Each connection's peer is read once when it opens (SO_PEERCRED on a Unix socket, the
+ * presented certificates over TLS) and every handler finds it with `callerPeer(context)`.
+ */
+export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer> {
+  const { listen } = options;
+  checkListen(listen);
+
+  const peers = new WeakMap<http2.Http2Session, PeerInfo>();
+  const handler = connectNodeAdapter({
+    routes: options.routes,
+    grpc: true,
+    grpcWeb: false,
+    connect: false,
+    interceptors: options.interceptors ?? [],
+    ...(options.readMaxBytes === undefined ? {} : { readMaxBytes: options.readMaxBytes }),
+    contextValues: peerContextValues((session) => peers.get(session)),
+  });
+
+  const tls = listen.kind === 'tcp' ? listen.tls : undefined;
+  const server = tls
+    ? http2.createSecureServer({ ...tls, ALPNProtocols: ['h2'], allowHTTP1: false }, handler)
+    : http2.createServer(handler);
+
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    peers.set(session, listen.kind === 'unix' ? unixPeer(session) : tcpPeer(session, !!tls));
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+
+  await startListening(server, listen);
+  return handle(server, listen, sessions, options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+}
+
+/** Refuses listen options that would expose an unauthenticated port or are malformed. */
+function checkListen(listen: UnixListen | TcpListen): void {
+  if (listen.kind === 'unix') {
+    if (!listen.path.startsWith('/')) {
+      throw new GrpcServerError(
+        GrpcServerErrorCode.InvalidOptions,
+        `socket path must be absolute, got ${JSON.stringify(listen.path)}`,
+      );
+    }
+    if (!Number.isInteger(listen.mode) || listen.mode < 0 || listen.mode > 0o777) {
+      throw new GrpcServerError(
+        GrpcServerErrorCode.InvalidOptions,
+        `socket mode must be permission bits between 0 and 0o777, got ${listen.mode}`,
+      );
+    }
+    return;
+  }
+  if (!listen.tls && !isLoopback(listen.host)) {
+    throw new GrpcServerError(
+      GrpcServerErrorCode.PlaintextNotLoopback,
+      `plain-text grpc may listen on loopback only, not ${listen.host}: give tls options`,
+    );
+  }
+}
+
+/** True for 127.0.0.0/8, ::1 and `localhost`. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** Binds the server and resolves once it listens, or rejects with the bind error. */
+async function startListening(server: http2.Http2Server, listen: UnixListen | TcpListen) {
+  const listening = once(server, 'listening');
+  try {
+    if (listen.kind === 'unix') {
+      prepareSocketPath(listen.path, listen.dirMode ?? DEFAULT_DIR_MODE);
+      bindWithMode(listen.path, listen.mode, () => server.listen(listen.path));
+    } else {
+      server.listen(listen.port, listen.host);
+    }
+    await listening;
+  } catch (err) {
+    server.close();
+    if (err instanceof GrpcServerError) throw err;
+    throw new GrpcServerError(GrpcServerErrorCode.Listen, `failed to listen on ${where(listen)}`, {
+      cause: err,
+    });
+  }
+}
+
+function where(listen: UnixListen | TcpListen): string {
+  if (listen.kind === 'unix') return `unix://${listen.path}`;
+  const host = isIP(listen.host) === 6 ? `[${listen.host}]` : listen.host;
+  return `tcp://${host}:${listen.port}`;
+}
+
+/** Wraps the listening server in the small {@link GrpcServer} interface. */
+function handle(
+  server: http2.Http2Server,
+  listen: UnixListen | TcpListen,
+  sessions: Set<http2.ServerHttp2Session>,
+  graceMs: number,
+): GrpcServer {
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : undefined;
+  const address = listen.kind === 'unix' ? where(listen) : where({ ...listen, port: port ?? 0 });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= closeServer(server, sessions, graceMs).then(() => {
+      if (listen.kind === 'unix') removeSocket(listen.path);
+    });
+    return closing;
+  };
+  return { address, port, close };
+}
+
+/** Stops accepting, asks sessions to finish, and destroys those still open after `graceMs`. */
+async function closeServer(
+  server: http2.Http2Server,
+  sessions: Set<http2.ServerHttp2Session>,
+  graceMs: number,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const session of sessions) session.close();
+
+  const timer = setTimeout(() => {
+    for (const session of sessions) session.destroy();
+  }, graceMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
+}
