@@ -1,0 +1,31 @@
+/** Where a command reads and writes: injected so tests capture output without a process. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  /** Environment variable lookup (for `-expandEnv` and the like). */
+  readonly env: (name: string) => string | undefined;
+  /** Working directory relative paths start from. */
+  readonly cwd: string;
+}
+
+/** The real process streams, environment and working directory. */
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: (name) => process.env[name],
+    cwd: process.cwd(),
+  };
+}
+
+/**
+ * One CLI verb, such as `validate` or `entry create`. `run` gets the arguments after the verb and
+ * resolves to the process exit code.
+ */
+export interface Command {
+  /** The words that select it, space-separated: `validate`, `entry create`. */
+  readonly name: string;
+  /** One line shown in the command list. */
+  readonly synopsis: string;
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}

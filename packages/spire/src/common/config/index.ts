@@ -1,0 +1,11 @@
+export { parseGoDuration } from './duration.js';
+export { ConfigError, ConfigErrorCode, type ConfigIssue } from './errors.js';
+export { type EnvLookup, expandEnv } from './expand-env.js';
+export { type HclObject, isHclObject, parseHcl, plainHcl } from './hcl.js';
+export { configErrorFromZod, type KeySources } from './issues.js';
+export { keyLines } from './key-lines.js';
+export { deepFreeze, type PluginConfig, readPlugins } from './plugins.js';
+export * from './schema.js';
+export * from './sections.js';
+export * from './source.js';
+export { configTrustDomain } from './trust-domain.js';
