@@ -47,3 +47,8 @@ export function caught(fn: () => unknown): BundleError {
 export function pemOf(cert: X509Certificate): string {
   return cert.toString();
 }
+
+/** Certificates as base64 DER, for comparing by value (X509Certificate objects cache state). */
+export function ders(certs: readonly X509Certificate[] | undefined): string[] | undefined {
+  return certs?.map((c) => c.raw.toString('base64'));
+}
