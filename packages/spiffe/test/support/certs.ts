@@ -132,7 +132,7 @@ export function createIntermediate(
   issuer: TestCert,
   options: CertOptions & { trustDomain?: string } = {},
 ): TestCert {
-  return issue(issuer, { commonName: 'Intermediate CA', ...caDefaults(options) });
+  return issue(issuer, caDefaults({ commonName: 'Intermediate CA', ...options }));
 }
 
 function caDefaults(options: CertOptions & { trustDomain?: string }): CertOptions {
