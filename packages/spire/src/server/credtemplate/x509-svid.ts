@@ -1,0 +1,151 @@
+// The hot path: X.509-SVID leaves encoded straight to DER and signed by the CA's key manager.
+import { createHash, type KeyObject } from 'node:crypto';
+import type { SpiffeId } from '@spire-ts/spiffe';
+import { bitString, explicit, ia5String, octetString, seq, time, tlv } from './der.js';
+import { certificateSubject } from './der-reader.js';
+import { CredTemplateError } from './errors.js';
+import { NOT_BEFORE_CUSHION_MS, wholeSeconds, type X509Issuer } from './issuer.js';
+import {
+  encodeName,
+  extension,
+  Oid,
+  randomSerial,
+  type SignatureAlgorithm,
+  signatureAlgorithm,
+  subjectKeyId,
+  VERSION_3,
+  type X509Subject,
+} from './x509-profile.js';
+
+/** What one X.509-SVID carries beyond the fixed profile. */
+export interface X509SvidParams {
+  readonly spiffeId: SpiffeId;
+  /** The subject's public key, as a KeyObject or a DER SubjectPublicKeyInfo. */
+  readonly publicKey: KeyObject | Uint8Array;
+  /** DNS SANs (X509-SVID §2 allows other SAN types); the first also becomes the subject CN. */
+  readonly dnsNames?: readonly string[];
+  /** Subject before the CN; SPIRE's default is C=US, O=SPIRE. */
+  readonly subject: X509Subject;
+  /** Adds x500UniqueIdentifier = hex(SHA-256(id))[0:32], like SPIRE's `uniqueid` composer. */
+  readonly uniqueId?: boolean;
+  /** Requested lifetime in milliseconds; capped at the issuer's notAfter (C28). */
+  readonly ttlMs: number;
+  readonly nowMs: number;
+}
+
+/** A signed X.509-SVID leaf. */
+export interface MintedX509Svid {
+  readonly der: Buffer;
+  readonly serial: Buffer;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+}
+
+// X509-SVID §4.3: leaf keyUsage must include digitalSignature and be critical. SPIRE adds
+// keyEncipherment and keyAgreement: bits 0, 2, 4 = 0xa8, three unused trailing bits.
+const LEAF_KEY_USAGE = extension(Oid.keyUsage, true, bitString(Uint8Array.of(0xa8), 3));
+const LEAF_EXT_KEY_USAGE = extension(Oid.extKeyUsage, false, seq(Oid.serverAuth, Oid.clientAuth));
+// X509-SVID §4.1: a leaf has cA=false; DER leaves the default out, so the value is an empty SEQ.
+const LEAF_BASIC_CONSTRAINTS = extension(Oid.basicConstraints, true, seq());
+
+/**
+ * Signs X.509-SVID leaves for one CA. Everything that depends only on the CA (issuer name,
+ * algorithm, authority key id, fixed extensions) is encoded once, so each leaf costs a few small
+ * encodings, a SHA-1 and one signature.
+ */
+export class X509SvidMinter {
+  readonly #issuer: X509Issuer;
+  readonly #issuerName: Buffer;
+  readonly #algorithm: SignatureAlgorithm;
+  readonly #authorityKeyId: Buffer;
+
+  constructor(issuer: X509Issuer) {
+    this.#issuer = issuer;
+    this.#issuerName = certificateSubject(issuer.certificate);
+    this.#algorithm = signatureAlgorithm(issuer.keyType);
+    const akid = seq(tlv(0x80, issuer.subjectKeyId));
+    this.#authorityKeyId = extension(Oid.authorityKeyId, false, akid);
+  }
+
+  /** Builds and signs one leaf. */
+  async mint(params: X509SvidParams): Promise<MintedX509Svid> {
+    const { notBeforeMs, notAfterMs } = this.#validity(params);
+    const spki = subjectPublicKeyInfo(params.publicKey);
+    const serial = randomSerial();
+    const tbs = seq(
+      VERSION_3,
+      serial.der,
+      this.#algorithm.identifier,
+      this.#issuerName,
+      seq(time(notBeforeMs), time(notAfterMs)),
+      leafSubject(params),
+      spki,
+      explicit(3, this.#extensions(params, spki)),
+    );
+    const signature = await this.#issuer.sign(tbs, { hash: this.#algorithm.hash });
+    const der = seq(tbs, this.#algorithm.identifier, bitString(signature));
+    return { der, serial: serial.magnitude, notBeforeMs, notAfterMs };
+  }
+
+  #validity(params: X509SvidParams): { notBeforeMs: number; notAfterMs: number } {
+    if (!(params.ttlMs > 0)) {
+      throw new CredTemplateError(
+        'ERR_CREDTEMPLATE_BAD_TTL',
+        'svid ttl must be a positive duration',
+      );
+    }
+    if (params.nowMs >= this.#issuer.notAfterMs) {
+      throw new CredTemplateError(
+        'ERR_CREDTEMPLATE_ISSUER_EXPIRED',
+        'issuing ca has expired; rotate the ca before signing',
+      );
+    }
+    // C28: the leaf never outlives the CA that signed it.
+    const notAfterMs = wholeSeconds(Math.min(params.nowMs + params.ttlMs, this.#issuer.notAfterMs));
+    // C29: back-date notBefore for relying parties whose clocks run behind ours.
+    const notBeforeMs = wholeSeconds(params.nowMs - NOT_BEFORE_CUSHION_MS);
+    return { notBeforeMs, notAfterMs };
+  }
+
+  #extensions(params: X509SvidParams, spki: Buffer): Buffer {
+    const skid = extension(Oid.subjectKeyId, false, octetString(subjectKeyId(spki)));
+    return seq(
+      LEAF_KEY_USAGE,
+      LEAF_EXT_KEY_USAGE,
+      LEAF_BASIC_CONSTRAINTS,
+      skid,
+      this.#authorityKeyId,
+      extension(Oid.subjectAltName, false, subjectAltNames(params)),
+    );
+  }
+}
+
+function subjectPublicKeyInfo(key: KeyObject | Uint8Array): Buffer {
+  if (key instanceof Uint8Array) return Buffer.from(key.buffer, key.byteOffset, key.length);
+  if (key.type === 'private') {
+    throw new CredTemplateError(
+      'ERR_CREDTEMPLATE_BAD_PUBLIC_KEY',
+      'svid public key must be a public key, not a private key',
+    );
+  }
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+function leafSubject(params: X509SvidParams): Buffer {
+  const commonName = params.dnsNames?.[0];
+  const uniqueId = params.uniqueId ? uniqueIdOf(params.spiffeId) : undefined;
+  return encodeName({ ...params.subject, commonName, uniqueId });
+}
+
+/** SPIRE's x500UniqueIdentifier value: hex of the first 16 bytes of SHA-256(id). */
+export function uniqueIdOf(id: SpiffeId): string {
+  return createHash('sha256').update(id.toString()).digest().subarray(0, 16).toString('hex');
+}
+
+// X509-SVID §2: exactly one URI SAN, the SPIFFE ID. DNS names come first, as Go orders them.
+function subjectAltNames(params: X509SvidParams): Buffer {
+  const names = (params.dnsNames ?? []).map((d) => tlv(0x82, Buffer.from(d, 'latin1')));
+  const uri = ia5String(params.spiffeId.toString());
+  uri[0] = 0x86;
+  return seq(...names, uri);
+}
