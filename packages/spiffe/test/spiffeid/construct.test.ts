@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   MAX_ID_BYTES,
   matchAny,
@@ -6,7 +7,9 @@ import {
   matchOneOf,
   SpiffeId,
   SpiffeIdError,
+  SpiffeIdErrorCode,
   TrustDomain,
+  WorkloadEndpointErrorCode,
 } from '@spire-ts/spiffe';
 import { describe, expect, it } from 'vitest';
 import { caught } from './support.js';
@@ -182,5 +185,16 @@ describe('matchers', () => {
       expect(err.code).toBe('ERR_SPIFFEID_UNEXPECTED');
       expect(err.message).toBe(message);
     }
+  });
+});
+
+describe('documentation', () => {
+  it('lists every SpiffeIdError and WorkloadEndpointError code in docs/spiffeid.md', () => {
+    const doc = readFileSync(new URL('../../docs/spiffeid.md', import.meta.url), 'utf8');
+    const codes = [
+      ...Object.values(SpiffeIdErrorCode),
+      ...Object.values(WorkloadEndpointErrorCode),
+    ];
+    expect(codes.filter((code) => !doc.includes(`| \`${code}\` |`))).toEqual([]);
   });
 });
