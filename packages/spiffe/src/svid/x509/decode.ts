@@ -83,6 +83,18 @@ export function certLabel(index: number): string {
   return index === 0 ? 'leaf' : `intermediate ${index}`;
 }
 
+/**
+ * The certificate's subject public key. OpenSSL decodes it lazily, so a certificate can parse
+ * and still carry a key it cannot read: that is a malformed certificate, not a crash.
+ */
+export function publicKeyOf(cert: X509Certificate, label: string): KeyObject {
+  try {
+    return cert.publicKey;
+  } catch (cause) {
+    throw malformed(`${label} subjectPublicKeyInfo is not a key this runtime can read`, cause);
+  }
+}
+
 function malformed(message: string, cause?: unknown): X509SvidError {
   return new X509SvidError(X509SvidErrorCode.MalformedCertificate, message, { cause });
 }

@@ -1,6 +1,6 @@
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { type CertInfo, certInfo } from './certinfo.js';
-import { certLabel } from './decode.js';
+import { certLabel, publicKeyOf } from './decode.js';
 import { X509SvidErrorCode as Code, X509SvidError } from './errors.js';
 import { checkNameConstraints } from './name-constraints.js';
 import { isSelfIssued, namesChain } from './names.js';
@@ -66,7 +66,7 @@ function findIssuer(
   let error: X509SvidError | undefined;
   for (const [index, cert] of candidates) {
     if (!namesChain(child.info.cert.raw, cert.raw)) continue;
-    if (child.info.cert.verify(cert.publicKey)) {
+    if (verifies(child.info.cert, publicKeyOf(cert, label(index)))) {
       return { issuer: { info: certInfo(cert, label(index)), label: label(index) }, index };
     }
     error = new X509SvidError(
@@ -75,6 +75,15 @@ function findIssuer(
     );
   }
   return error ? { index: -1, error } : { index: -1 };
+}
+
+/** `X509Certificate.verify`, with a failure inside OpenSSL counted as a bad signature. */
+function verifies(cert: X509Certificate, key: KeyObject): boolean {
+  try {
+    return cert.verify(key);
+  } catch {
+    return false;
+  }
 }
 
 function noIssuer(child: Link): X509SvidError {

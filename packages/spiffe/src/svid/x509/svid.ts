@@ -8,6 +8,7 @@ import {
   decodeCertificates,
   decodePrivateKey,
   type PrivateKeyInput,
+  publicKeyOf,
 } from './decode.js';
 import { X509SvidError, X509SvidErrorCode } from './errors.js';
 import { encodePem } from './pem.js';
@@ -112,7 +113,7 @@ export class X509Svid {
 
 function requireMatchingKey(leaf: X509Certificate, key: KeyObject): void {
   const fromKey = createPublicKey(key).export({ format: 'der', type: 'spki' });
-  const fromCert = leaf.publicKey.export({ format: 'der', type: 'spki' });
+  const fromCert = publicKeyOf(leaf, 'leaf').export({ format: 'der', type: 'spki' });
   if (!fromKey.equals(fromCert)) {
     throw new X509SvidError(
       X509SvidErrorCode.KeyMismatch,
