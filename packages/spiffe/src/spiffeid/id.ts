@@ -1,5 +1,5 @@
 import { checkIdLength, parseIdString, validatePath, validateSegment } from './parse.js';
-import { TrustDomain } from './trustdomain.js';
+import { TrustDomain, trustDomainFromCanonical } from './trustdomain.js';
 
 /**
  * A SPIFFE ID (SPIFFE-ID §2): an immutable, validated ID in canonical form. The scheme and trust
@@ -31,7 +31,7 @@ export class SpiffeId {
    */
   static fromString(s: string): SpiffeId {
     const parsed = parseIdString(s);
-    return new SpiffeId(TrustDomain.fromString(parsed.trustDomain), parsed.path);
+    return new SpiffeId(trustDomainFromCanonical(parsed.trustDomain), parsed.path);
   }
 
   /**

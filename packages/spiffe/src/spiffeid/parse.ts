@@ -40,7 +40,7 @@ export function parseIdString(s: string): ParsedId {
     throw tooLong();
   }
 
-  if (s.length < SCHEME_PREFIX.length || foldAsciiLower(s.slice(0, 9)) !== SCHEME_PREFIX) {
+  if (!s.startsWith(SCHEME_PREFIX) && foldAsciiLower(s.slice(0, 9)) !== SCHEME_PREFIX) {
     throw new SpiffeIdError(
       Code.WrongScheme,
       'spiffe id scheme is missing or invalid: it must start with spiffe://',
@@ -85,7 +85,7 @@ export function validateTrustDomainName(name: string): string {
     } else if (!isTrustDomainChar(c)) {
       throw new SpiffeIdError(
         Code.BadTrustDomainChar,
-        `trust domain has a character that is not allowed at index ${i}: ` +
+        `trust domain has character ${shown(name, i)} at index ${i}: ` +
           'trust domain characters are limited to letters, numbers, dots, dashes, and underscores',
       );
     }
@@ -139,7 +139,7 @@ export function validateSegment(s: string, start = 0, end = s.length): void {
     if (!isPathChar(s.charCodeAt(i))) {
       throw new SpiffeIdError(
         Code.BadPathChar,
-        `path has a character that is not allowed at index ${i}: ` +
+        `path has character ${shown(s, i)} at index ${i}: ` +
           'path segment characters are limited to letters, numbers, dots, dashes, and underscores',
       );
     }
@@ -164,6 +164,11 @@ function tooLong(): SpiffeIdError {
     Code.TooLong,
     `spiffe id is too long: it exceeds the limit of ${MAX_ID_BYTES} bytes`,
   );
+}
+
+/** The code point at `i`, quoted and escaped so control characters stay visible. */
+function shown(s: string, i: number): string {
+  return JSON.stringify(String.fromCodePoint(s.codePointAt(i) ?? 0));
 }
 
 function byteLength(s: string): number {

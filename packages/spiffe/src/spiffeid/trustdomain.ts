@@ -1,6 +1,9 @@
 import { SpiffeId } from './id.js';
 import { parseIdString, validateTrustDomainName } from './parse.js';
 
+/** Wraps an already validated canonical name; internal to this package, not exported by index. */
+export let trustDomainFromCanonical: (name: string) => TrustDomain;
+
 /**
  * A SPIFFE trust domain (SPIFFE-ID §2.1): an immutable, validated, canonical lower-case name.
  *
@@ -17,6 +20,10 @@ export class TrustDomain {
     Object.freeze(this);
   }
 
+  static {
+    trustDomainFromCanonical = (name) => new TrustDomain(name);
+  }
+
   /**
    * Parses a bare name (`example.org`) or a whole SPIFFE ID (`spiffe://example.org/a`); as in
    * go-spiffe, an input containing `:/` is parsed as an ID, and the whole ID must then be valid.
@@ -24,7 +31,7 @@ export class TrustDomain {
    */
   static fromString(s: string): TrustDomain {
     if (typeof s === 'string' && s.includes(':/')) {
-      return new TrustDomain(parseIdString(s).trustDomain);
+      return trustDomainFromCanonical(parseIdString(s).trustDomain);
     }
 
     return new TrustDomain(validateTrustDomainName(s));
