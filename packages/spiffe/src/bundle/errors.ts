@@ -31,8 +31,6 @@ export const BundleErrorCode = {
   InvalidTrustDomain: 'ERR_BUNDLE_INVALID_TRUST_DOMAIN',
   /** A bundle map names one trust domain twice (also after ASCII case folding). */
   DuplicateTrustDomain: 'ERR_BUNDLE_DUPLICATE_TRUST_DOMAIN',
-  /** A bundle was given for one trust domain where another was expected. */
-  TrustDomainMismatch: 'ERR_BUNDLE_TRUST_DOMAIN_MISMATCH',
 } as const;
 
 /** One of the {@link BundleErrorCode} values. */
