@@ -134,6 +134,18 @@ export function workloadEndpointFromEnv(
   }
 }
 
+/**
+ * Locates the Workload Endpoint as Workload Endpoint §4 orders it: an explicitly configured
+ * address wins; without one, `SPIFFE_ENDPOINT_SOCKET` is read; with neither, it is an error
+ * (the spec mandates no default path).
+ */
+export function resolveWorkloadEndpoint(
+  address?: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): WorkloadEndpoint {
+  return address === undefined ? workloadEndpointFromEnv(env) : parseWorkloadEndpoint(address);
+}
+
 /** Formats an endpoint back into its canonical address, e.g. `tcp://[::1]:8000`. */
 export function formatWorkloadEndpoint(endpoint: WorkloadEndpoint): string {
   if (endpoint.network === 'unix') {

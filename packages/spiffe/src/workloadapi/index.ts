@@ -1,6 +1,7 @@
 export {
   formatWorkloadEndpoint,
   parseWorkloadEndpoint,
+  resolveWorkloadEndpoint,
   SPIFFE_ENDPOINT_SOCKET,
   type WorkloadEndpoint,
   WorkloadEndpointError,

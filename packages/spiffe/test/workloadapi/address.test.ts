@@ -1,6 +1,7 @@
 import {
   formatWorkloadEndpoint,
   parseWorkloadEndpoint,
+  resolveWorkloadEndpoint,
   type WorkloadEndpoint,
   WorkloadEndpointError,
   WorkloadEndpointErrorCode,
@@ -10,6 +11,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readVectorJson } from '../../../../test/support/vectors.js';
 
+interface LocatingCase {
+  case: string;
+  expected: string;
+}
+
 interface AddressCase {
   input: string;
   result: 'valid' | 'invalid' | 'implementation_defined';
@@ -17,9 +23,10 @@ interface AddressCase {
   reason?: string;
 }
 
-const { address_cases: cases } = readVectorJson<{ address_cases: AddressCase[] }>(
-  'workload-endpoint.json',
-);
+const { address_cases: cases, locating_the_endpoint: locating } = readVectorJson<{
+  address_cases: AddressCase[];
+  locating_the_endpoint: LocatingCase[];
+}>('workload-endpoint.json');
 
 function caught(fn: () => unknown): WorkloadEndpointError {
   try {
@@ -188,5 +195,37 @@ describe('workloadEndpointFromEnv (Workload Endpoint §4)', () => {
       'environment variable SPIFFE_ENDPOINT_SOCKET: workload endpoint address "/run/agent.sock" has no unix or tcp scheme: use an address such as unix:///tmp/spire-agent/public/api.sock or tcp://127.0.0.1:8000',
     );
     expect(err.cause).toBeInstanceOf(WorkloadEndpointError);
+  });
+});
+
+describe('locating the endpoint (workload-endpoint.json, Workload Endpoint §4)', () => {
+  const env = { SPIFFE_ENDPOINT_SOCKET: 'unix:///from/env.sock' };
+
+  it('covers both vector rules', () => {
+    expect(locating.map((c) => c.expected)).toEqual([
+      'explicit configuration wins',
+      'error (no default path is mandated by the spec; SPIRE tooling has its own defaults)',
+    ]);
+  });
+
+  it('lets explicit configuration win over SPIFFE_ENDPOINT_SOCKET', () => {
+    expect(resolveWorkloadEndpoint('tcp://127.0.0.1:8000', env)).toEqual({
+      network: 'tcp',
+      host: '127.0.0.1',
+      port: 8000,
+    });
+  });
+
+  it('falls back to SPIFFE_ENDPOINT_SOCKET without explicit configuration', () => {
+    expect(resolveWorkloadEndpoint(undefined, env)).toEqual({
+      network: 'unix',
+      path: '/from/env.sock',
+    });
+  });
+
+  it('fails without explicit configuration and with SPIFFE_ENDPOINT_SOCKET unset', () => {
+    expect(caught(() => resolveWorkloadEndpoint(undefined, {})).code).toBe(
+      'ERR_WORKLOADAPI_MISSING_ADDRESS',
+    );
   });
 });
