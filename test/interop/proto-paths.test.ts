@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { type DescMessage, fromBinary } from '@bufbuild/protobuf';
+import { type DescMessage, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { Code, ConnectError, type ConnectRouter } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
@@ -12,6 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SpiffeWorkloadAPI } from '../../packages/spiffe/src/gen/workload_pb.js';
 import { type GrpcServer, serveGrpc } from '../../packages/spire/src/common/grpc/index.js';
+import { SecretSchema } from '../../packages/spire/src/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import { SPIFFECertValidatorConfigSchema } from '../../packages/spire/src/gen/envoy/extensions/transport_sockets/tls/v3/tls_spiffe_validator_config_pb.js';
+import { DiscoveryRequestSchema } from '../../packages/spire/src/gen/envoy/service/discovery/v3/discovery_pb.js';
+import { SecretDiscoveryService } from '../../packages/spire/src/gen/envoy/service/secret/v3/sds_pb.js';
 import { AgentSchema } from '../../packages/spire/src/gen/spire/api/types/agent_pb.js';
 import { EntrySchema } from '../../packages/spire/src/gen/spire/api/types/entry_pb.js';
 import { X509SVIDSchema } from '../../packages/spire/src/gen/spire/api/types/x509svid_pb.js';
@@ -203,6 +207,12 @@ const msg =
   (w) =>
     w.tag(n, WireType.LengthDelimited).bytes(encode(...fields));
 
+const all =
+  (...fields: Encode[]): Encode =>
+  (w) => {
+    for (const f of fields) f(w);
+  };
+
 function encode(...fields: Encode[]): Uint8Array {
   const w = new BinaryWriter();
   for (const f of fields) f(w);
@@ -268,7 +278,86 @@ const cases: [string, DescMessage, Encode, Record<string, unknown>][] = [
   ['X509SVID.hint = 4', X509SVIDSchema, str(4, 'x'), { hint: 'x' }],
 ];
 
-describe('SPIRE API field numbers match the published spire.api.types', () => {
+// Envoy SDS subset, numbers as published in envoyproxy/data-plane-api.
+const pem = (n: number) => msg(n, raw(2, new Uint8Array([0x2d])));
+const inline = { specifier: { case: 'inlineBytes', value: new Uint8Array([0x2d]) } };
+cases.push(
+  ['Secret.name = 1', SecretSchema, str(1, 'default'), { name: 'default' }],
+  [
+    'Secret.tls_certificate = 2 {certificate_chain = 1, private_key = 2} (DataSource.inline_bytes = 2)',
+    SecretSchema,
+    msg(2, pem(1), pem(2)),
+    {
+      type: {
+        case: 'tlsCertificate',
+        value: { certificateChain: inline, privateKey: inline },
+      },
+    },
+  ],
+  [
+    'Secret.validation_context = 4 {trusted_ca = 1, custom_validator_config = 12}',
+    SecretSchema,
+    msg(4, pem(1), msg(12, str(1, 'envoy.tls.cert_validator.spiffe'))),
+    {
+      type: {
+        case: 'validationContext',
+        value: {
+          trustedCa: inline,
+          customValidatorConfig: { name: 'envoy.tls.cert_validator.spiffe' },
+        },
+      },
+    },
+  ],
+  [
+    'SPIFFECertValidatorConfig.trust_domains = 1 {name = 1, trust_bundle = 2}',
+    SPIFFECertValidatorConfigSchema,
+    msg(1, str(1, 'example.org'), pem(2)),
+    { trustDomains: [{ name: 'example.org', trustBundle: inline }] },
+  ],
+  [
+    'DiscoveryRequest {version_info = 1, resource_names = 3, type_url = 4, response_nonce = 5}',
+    DiscoveryRequestSchema,
+    all(str(1, '1'), str(3, 'ROOTCA'), str(4, 't'), str(5, 'ab12cd34')),
+    { versionInfo: '1', resourceNames: ['ROOTCA'], typeUrl: 't', responseNonce: 'ab12cd34' },
+  ],
+  [
+    'DiscoveryRequest.node = 2 {metadata = 3, user_agent_build_version = 8 {version = 1}}',
+    DiscoveryRequestSchema,
+    msg(2, str(1, 'n'), msg(8, msg(1, i32(1, 1), i32(2, 18)))),
+    {
+      node: {
+        id: 'n',
+        userAgentVersionType: {
+          case: 'userAgentBuildVersion',
+          value: { version: { majorNumber: 1, minorNumber: 18, patch: 0 } },
+        },
+      },
+    },
+  ],
+);
+
+describe('Envoy SDS service path and unknown fields', () => {
+  it('serves /envoy.service.secret.v3.SecretDiscoveryService/<Method>', () => {
+    expect(SecretDiscoveryService.typeName).toBe('envoy.service.secret.v3.SecretDiscoveryService');
+    expect(SecretDiscoveryService.methods.map((m) => m.name)).toEqual([
+      'DeltaSecrets',
+      'StreamSecrets',
+      'FetchSecrets',
+    ]);
+  });
+
+  it('keeps a field we left out (DiscoveryRequest.resource_locators = 7) byte for byte', () => {
+    const bytes = encode(str(1, 'v'), msg(7, str(1, 'locator')));
+
+    const decoded = fromBinary(DiscoveryRequestSchema, bytes);
+
+    expect(decoded.versionInfo).toBe('v');
+    expect(decoded.$unknown?.map((u) => u.no)).toEqual([7]);
+    expect(toBinary(DiscoveryRequestSchema, decoded)).toEqual(bytes);
+  });
+});
+
+describe('SPIRE API and Envoy field numbers match the published contracts', () => {
   it.each(cases)('%s', (_name, schema, field, want) => {
     const decoded = fromBinary(schema, encode(field)) as Record<string, unknown>;
 
