@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { JwtBundleSource } from '../../bundle/index.js';
 import type { SpiffeId } from '../../spiffeid/index.js';
 import { type JwtSvidAlgorithm, keyMismatch, verifySignature } from './algorithms.js';
-import { JwtSvidError, JwtSvidErrorCode } from './errors.js';
+import { JwtSvidError, JwtSvidErrorCode, quote } from './errors.js';
 
 /** What the signature check needs from a decoded token. */
 export interface SignedParts {
@@ -37,7 +37,7 @@ export function verifyWithBundle(subject: SpiffeId, parts: SignedParts, bundles:
     if (key === undefined) {
       throw new JwtSvidError(
         JwtSvidErrorCode.UNKNOWN_KID,
-        `no jwt authority with header kid "${parts.kid.slice(0, 64)}" in the bundle of trust domain "${td.name}"`,
+        `no jwt authority with header kid ${quote(parts.kid)} in the bundle of trust domain "${td.name}"`,
       );
     }
     verifyWithKey(parts, key);

@@ -52,3 +52,11 @@ export class JwtSvidError extends SpiffeError {
     super(code, message, options);
   }
 }
+
+/**
+ * A token-supplied string made safe for an error message: cut to 64 characters and JSON-quoted,
+ * so that control characters or newlines from an attacker cannot forge log lines.
+ */
+export function quote(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}...` : text);
+}

@@ -1,5 +1,5 @@
 import { isJwtSvidAlgorithm, type JwtSvidAlgorithm } from './algorithms.js';
-import { JwtSvidError, JwtSvidErrorCode } from './errors.js';
+import { JwtSvidError, JwtSvidErrorCode, quote } from './errors.js';
 
 /** The header members a JWT-SVID may carry (JWT-SVID §2). */
 export interface JwtSvidHeader {
@@ -20,7 +20,7 @@ export function readHeader(header: Record<string, unknown>): JwtSvidHeader {
 
   // JWT-SVID §2.1: only RS/ES/PS 256/384/512; case-sensitive (RFC 7515 §4.1.1).
   if (!isJwtSvidAlgorithm(alg)) {
-    const shown = typeof alg === 'string' ? `"${alg.slice(0, 32)}"` : 'missing or not a string';
+    const shown = typeof alg === 'string' ? quote(alg) : 'missing or not a string';
     throw new JwtSvidError(
       JwtSvidErrorCode.UNSUPPORTED_ALG,
       `header alg ${shown} is not one of RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384, PS512`,
@@ -45,7 +45,7 @@ export function checkHeaderMembers(header: Record<string, unknown>): void {
     if (!ALLOWED_MEMBERS.has(name)) {
       throw new JwtSvidError(
         JwtSvidErrorCode.BAD_HEADER,
-        `header member "${name.slice(0, 32)}" is not allowed: a jwt-svid header holds only alg, kid and typ`,
+        `header member ${quote(name)} is not allowed: a jwt-svid header holds only alg, kid and typ`,
       );
     }
   }
