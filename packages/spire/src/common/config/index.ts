@@ -4,6 +4,7 @@ export { type EnvLookup, expandEnv } from './expand-env.js';
 export { type HclObject, isHclObject, parseHcl, plainHcl } from './hcl.js';
 export { configErrorFromZod, type KeySources } from './issues.js';
 export { keyLines } from './key-lines.js';
+export { collectIssues, type FlagOverrides, overlayFlags } from './overlay.js';
 export { deepFreeze, type PluginConfig, readPlugins } from './plugins.js';
 export * from './schema.js';
 export * from './sections.js';

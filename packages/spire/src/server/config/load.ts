@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import type { FlagValues } from '../../common/cli/flagset.js';
 import { ConfigError, ConfigErrorCode, type ConfigIssue } from '../../common/config/errors.js';
-import { type HclObject, isHclObject, plainHcl } from '../../common/config/hcl.js';
+import { plainHcl } from '../../common/config/hcl.js';
 import { configErrorFromZod } from '../../common/config/issues.js';
+import { collectIssues, overlayFlags } from '../../common/config/overlay.js';
 import { deepFreeze, readPlugins } from '../../common/config/plugins.js';
 import { healthChecksWithDefaults } from '../../common/config/sections.js';
 import { type ConfigSource, type ReadOptions, readConfigFile } from '../../common/config/source.js';
@@ -47,33 +48,22 @@ export function loadServerConfig(flags: FlagValues, opts: ReadOptions = {}): Ser
 
 /** Validates a parsed server file with flag overrides into a frozen {@link ServerConfig}. */
 export function buildServerConfig(source: ConfigSource, flags: FlagValues = {}): ServerConfig {
-  const { data, flagKeys } = applyFlags(source.data, flags);
+  const { data, flagKeys } = overlayFlags(source.data, 'server', serverFlagOverrides(flags));
   const parsed = serverFileSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     const issues = [
       ...configErrorFromZod(parsed.error, { lines: source.lines, flags: flagKeys }).issues,
     ];
-    attempt(issues, () => data.plugins !== undefined && readPlugins(data.plugins, source.lines));
+    collectIssues(
+      issues,
+      () => data.plugins !== undefined && readPlugins(data.plugins, source.lines),
+    );
     throw new ConfigError(issues);
   }
   const issues: ConfigIssue[] = [];
   const config = resolve(parsed.data, source, issues);
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(config as ServerConfig);
-}
-
-// Overlays non-zero flag values on the file's `server { }` block, remembering which keys they set.
-function applyFlags(data: HclObject, flags: FlagValues) {
-  const overrides = serverFlagOverrides(flags);
-  const flagKeys = new Map<string, string>();
-  if (overrides.size === 0) return { data, flagKeys };
-  const blocks = Array.isArray(data.server) ? data.server : [data.server ?? {}];
-  const server: HclObject = { ...(isHclObject(blocks[0]) ? blocks[0] : {}) };
-  for (const [key, { flag, value }] of overrides) {
-    server[key] = value;
-    flagKeys.set(`server.${key}`, flag);
-  }
-  return { data: { ...data, server: [server, ...blocks.slice(1)] }, flagKeys };
 }
 
 function resolve(
@@ -97,10 +87,10 @@ function resolve(
   if (!s.data_dir) missing('data_dir must be configured', 'server.data_dir');
   if (file.plugins === undefined) missing('plugins section must be configured', 'plugins');
 
-  const trustDomain = attempt(issues, () =>
+  const trustDomain = collectIssues(issues, () =>
     s.trust_domain ? configTrustDomain(s.trust_domain, 'server.trust_domain') : '',
   );
-  const plugins = attempt(issues, () =>
+  const plugins = collectIssues(issues, () =>
     file.plugins === undefined ? [] : readPlugins(file.plugins, source.lines),
   );
   checkCidrs(s.proxy_protocol_trusted_cidrs ?? [], issues);
@@ -165,16 +155,6 @@ function resolve(
     health_checks: healthChecksWithDefaults(file.health_checks),
   };
   return { ...config, warnings: ttlWarnings(config, s.agent_ttl !== undefined) };
-}
-
-function attempt<T>(issues: ConfigIssue[], fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    issues.push(...err.issues);
-    return undefined;
-  }
 }
 
 function checkCidrs(cidrs: readonly string[], issues: ConfigIssue[]): void {
@@ -243,7 +223,7 @@ function resolveFederation(
         `federation configuration for trust domain "${td}": missing bundle endpoint configuration`,
       );
     }
-    const trustDomain = attempt(issues, () => configTrustDomain(td, path)) ?? td;
+    const trustDomain = collectIssues(issues, () => configTrustDomain(td, path)) ?? td;
     const profile = plainHcl(rel.bundle_endpoint_profile);
     return {
       trust_domain: trustDomain,

@@ -1,0 +1,8 @@
+import type { Command } from '../../common/cli/command.js';
+import { agentValidateCommand } from './validate.js';
+
+/**
+ * Every `spire-agent` verb. Registration is this plain list: add a command by appending it
+ * (its `name` is the words that select it, such as `api fetch x509`).
+ */
+export const agentCommands: Command[] = [agentValidateCommand];
