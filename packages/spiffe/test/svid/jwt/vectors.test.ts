@@ -1,6 +1,6 @@
-import { JwtSvid } from '@spire-ts/spiffe';
+import { BundleSet, JwtSvid, SpiffeBundle, TrustDomain } from '@spire-ts/spiffe';
 import { describe, expect, it } from 'vitest';
-import { readVectorJson } from '../../../../../test/support/vectors.js';
+import { readVectorFile, readVectorJson } from '../../../../../test/support/vectors.js';
 import {
   fixtureBundles,
   fixtureToken,
@@ -35,13 +35,20 @@ function expectedOutcome(f: JwtFixture): string {
   return code;
 }
 
-function validate(f: JwtFixture): JwtSvid {
-  return JwtSvid.parseAndValidate(
-    fixtureToken(f.files.token),
-    fixtureBundles(f.files.jwt_bundles),
-    f.audiences,
-    { at: new Date(f.at), leewaySeconds: 30 },
+function validate(f: JwtFixture, bundles = fixtureBundles(f.files.jwt_bundles)): JwtSvid {
+  return JwtSvid.parseAndValidate(fixtureToken(f.files.token), bundles, f.audiences, {
+    at: new Date(f.at),
+    leewaySeconds: 30,
+  });
+}
+
+/** The fixture's bundles read by the SDK's own SPIFFE bundle parser, gathered in a BundleSet. */
+function parsedBundles(f: JwtFixture): BundleSet {
+  const doc = JSON.parse(readVectorFile(`fixtures/${f.files.jwt_bundles}`).toString('utf8'));
+  const bundles = Object.entries(doc as Record<string, unknown>).map(([name, bundle]) =>
+    SpiffeBundle.parse(TrustDomain.fromString(name), JSON.stringify(bundle)),
   );
+  return new BundleSet(bundles);
 }
 
 const fixtures = jwtFixtures();
@@ -69,4 +76,11 @@ describe('jwtsvid.json vectors', () => {
     expect(svid.id.toString()).toBe(f.expected_spiffe_id);
     expect(svid.token).toBe(fixtureToken(f.files.token));
   });
+
+  it.each(fixtures.map((f) => [f.id, f] as const))(
+    '%s: the same result with bundles from SpiffeBundle.parse in a BundleSet',
+    (_id, f) => {
+      expect(outcome(() => validate(f, parsedBundles(f)))).toBe(expectedOutcome(f));
+    },
+  );
 });
