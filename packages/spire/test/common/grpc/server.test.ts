@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -224,6 +225,65 @@ describe('serveGrpc on TCP loopback', () => {
     session.close();
 
     expect(headers[':status']).toBe(415);
+  });
+});
+
+/** A self-signed P-256 certificate and key made with the openssl CLI. */
+function selfSigned(name: string): { cert: string; key: string } {
+  const key = join(dir, `${name}.key`);
+  const cert = join(dir, `${name}.pem`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+}
+
+describe('serveGrpc over TLS', () => {
+  it.each([
+    ['a client certificate', true],
+    ['no client certificate', false],
+  ])('hands the handler the DER chain the client presented: %s', async (_name, withCert) => {
+    const srv = selfSigned('server');
+    const cli = selfSigned('client');
+    server = await serveGrpc({
+      routes: healthRoutes,
+      listen: {
+        kind: 'tcp',
+        host: '127.0.0.1',
+        port: 0,
+        tls: { ...srv, requestCert: true, rejectUnauthorized: false },
+      },
+    });
+    const transport = createGrpcTransport({
+      baseUrl: `https://127.0.0.1:${server.port}`,
+      nodeOptions: { ca: srv.cert, ...(withCert ? cli : {}) },
+    });
+
+    await createClient(Health, transport).check({});
+
+    const want = withCert ? [new Uint8Array(new X509Certificate(cli.cert).raw)] : [];
+    expect(seen).toMatchObject([{ transport: 'tcp', remoteAddress: '127.0.0.1' }]);
+    expect(seen[0]?.transport === 'tcp' && seen[0].certificates).toEqual(want);
   });
 });
 
