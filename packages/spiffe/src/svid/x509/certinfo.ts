@@ -2,15 +2,16 @@ import type { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   BasicConstraints,
-  Certificate,
   ExtendedKeyUsage,
   type Extension,
+  Extensions,
   type GeneralName,
   KeyUsage,
   NameConstraints,
   SubjectAlternativeName,
+  Validity,
 } from '@peculiar/asn1-x509';
-import { isSingleDerElement } from './der.js';
+import { derChildren, isSingleDerElement } from './der.js';
 import { X509SvidError, X509SvidErrorCode } from './errors.js';
 
 /** RFC 5280 §4.2.1 extension identifiers this validator reads. */
@@ -69,30 +70,16 @@ export function certInfo(cert: X509Certificate, label: string): CertInfo {
 }
 
 function decodeCertInfo(cert: X509Certificate, label: string): CertInfo {
-  const parsed = parseAsn(cert.raw, Certificate, label, 'certificate');
-  const tbs = parsed.tbsCertificate;
-  // RFC 5280 §4.1.1.2: signatureAlgorithm MUST equal the signature field inside tbsCertificate.
-  if (!sameAlgorithm(parsed, tbs)) {
-    throw new X509SvidError(
-      X509SvidErrorCode.SignatureAlgorithmMismatch,
-      `${label} signatureAlgorithm differs from its tbsCertificate signature field`,
-    );
-  }
-  // X509-SVID §4: SVIDs rely on v3 extensions; RFC 5280 §4.1.2.1 makes version 3 (value 2) their carrier.
-  if (tbs.version !== 2) {
-    throw new X509SvidError(
-      X509SvidErrorCode.NotVersion3,
-      `${label} is not an x.509 v3 certificate`,
-    );
-  }
-
-  const extensions = indexExtensions(tbs.extensions ?? [], label);
+  const tbs = splitCertificate(cert.raw, label);
+  const extensions = indexExtensions(tbs.extensions, label);
   const san = extensions.get(Oid.subjectAltName);
+  const validity = parseAsn(tbs.validity, Validity, label, 'validity');
   return {
     cert,
-    notBefore: tbs.validity.notBefore.getTime(),
-    notAfter: tbs.validity.notAfter.getTime(),
-    subjectEmpty: tbs.subject.length === 0,
+    notBefore: validity.notBefore.getTime(),
+    notAfter: validity.notAfter.getTime(),
+    // An empty Name is the two bytes of an empty SEQUENCE.
+    subjectEmpty: tbs.subject.length === 2,
     basicConstraints: decodeBasicConstraints(extensions, label),
     keyUsage: decodeKeyUsage(extensions, label),
     extKeyUsage: decodeOptional(extensions, Oid.extKeyUsage, ExtendedKeyUsage, label)?.map(String),
@@ -105,10 +92,54 @@ function decodeCertInfo(cert: X509Certificate, label: string): CertInfo {
   };
 }
 
-function sameAlgorithm(parsed: Certificate, tbs: Certificate['tbsCertificate']): boolean {
-  const outer = Buffer.from(AsnConvert.serialize(parsed.signatureAlgorithm));
-  const inner = Buffer.from(AsnConvert.serialize(tbs.signature));
-  return outer.equals(inner);
+/** The tbsCertificate fields the rules read, cut out of the DER without decoding the rest. */
+interface TbsParts {
+  validity: Uint8Array;
+  subject: Uint8Array;
+  extensions: Extension[];
+}
+
+/** DER of `[0] EXPLICIT INTEGER 2`. */
+const V3 = Buffer.from([0xa0, 0x03, 0x02, 0x01, 0x02]);
+
+/**
+ * RFC 5280 §4.1: Certificate = SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue },
+ * tbsCertificate = SEQUENCE { [0] version, serialNumber, signature, issuer, validity, subject,
+ * subjectPublicKeyInfo, [1] [2] unique IDs, [3] extensions }. Walked by hand: decoding the
+ * whole certificate with the ASN.1 library costs more than verifying its signature.
+ */
+function splitCertificate(raw: Uint8Array, label: string): TbsParts {
+  const malformed = () =>
+    new X509SvidError(X509SvidErrorCode.MalformedCertificate, `${label} is not a der certificate`);
+  const outer = derChildren(raw);
+  const tbs = outer?.[0] && derChildren(outer[0]);
+  if (outer?.length !== 3 || !tbs) throw malformed();
+
+  // RFC 5280 §4.1.2.1: v3 is INTEGER 2 in an explicit [0]; SVIDs need v3 for their extensions.
+  const [version] = tbs;
+  if (!version || !Buffer.from(version).equals(V3)) {
+    throw new X509SvidError(
+      X509SvidErrorCode.NotVersion3,
+      `${label} is not an x.509 v3 certificate`,
+    );
+  }
+  const [, , signature, , validity, subject, spki, ...optional] = tbs;
+  if (!signature || !validity || !subject || !spki) throw malformed();
+  // RFC 5280 §4.1.1.2: signatureAlgorithm MUST equal the signature field inside tbsCertificate.
+  if (!Buffer.from(signature).equals(outer[1] as Uint8Array)) {
+    throw new X509SvidError(
+      X509SvidErrorCode.SignatureAlgorithmMismatch,
+      `${label} signatureAlgorithm differs from its tbsCertificate signature field`,
+    );
+  }
+
+  const extensionsTag = optional.find((e) => e[0] === 0xa3);
+  const extensionsDer = extensionsTag && derChildren(extensionsTag)?.[0];
+  if (extensionsTag && !extensionsDer) throw malformed();
+  const extensions = extensionsDer
+    ? [...parseAsn(extensionsDer, Extensions, label, 'extensions')]
+    : [];
+  return { validity, subject, extensions };
 }
 
 function indexExtensions(list: Iterable<Extension>, label: string): Map<string, Extension> {

@@ -48,3 +48,28 @@ export function splitDerSequences(bytes: Uint8Array): Uint8Array[] | undefined {
 export function isSingleDerElement(bytes: Uint8Array): boolean {
   return bytes.length > 0 && derElementLength(bytes, 0) === bytes.length;
 }
+
+/** Header bytes (tag and length) of the element at `offset`; undefined when malformed. */
+export function derHeaderLength(bytes: Uint8Array, offset: number): number | undefined {
+  if (derElementLength(bytes, offset) === undefined) return undefined;
+  const first = bytes[offset + 1] as number;
+  return first < 0x80 ? 2 : 2 + (first & 0x7f);
+}
+
+/**
+ * The child elements of one constructed DER element (a SEQUENCE or a context tag), which must
+ * span `element` exactly. Undefined when any length is inconsistent.
+ */
+export function derChildren(element: Uint8Array): Uint8Array[] | undefined {
+  const header = derHeaderLength(element, 0);
+  if (header === undefined || derElementLength(element, 0) !== element.length) return undefined;
+  const kids: Uint8Array[] = [];
+  let offset = header;
+  while (offset < element.length) {
+    const length = derElementLength(element, offset);
+    if (length === undefined) return undefined;
+    kids.push(element.subarray(offset, offset + length));
+    offset += length;
+  }
+  return kids;
+}
