@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import {
@@ -14,8 +15,26 @@ export interface TestDatabase {
   /** The store config (`plugin_data` as SPIRE spells it) pointing at this database. */
   readonly pluginData: Record<string, unknown>;
   readonly config: SqlStoreConfig;
+  /** Empties every table of the store (the schema stays). */
+  wipe(): Promise<void>;
   drop(): Promise<void>;
 }
+
+/** The store's data tables (not `migrations`). */
+export const DATA_TABLES = [
+  'registered_entries',
+  'entry_selectors',
+  'entry_dns_names',
+  'entry_federates_with',
+  'attested_nodes',
+  'node_selectors',
+  'bundles',
+  'join_tokens',
+  'federation_relationships',
+  'ca_journals',
+  'entry_events',
+  'node_events',
+];
 
 /** One engine the conformance suite runs against. */
 export interface Backend {
@@ -30,8 +49,12 @@ function uniqueName(): string {
   return `spire_ts_${process.pid}_${randomBytes(6).toString('hex')}`;
 }
 
-function database(pluginData: Record<string, unknown>, drop: () => Promise<void>): TestDatabase {
-  return { pluginData, config: parseSqlStoreConfig(pluginData), drop };
+function database(
+  pluginData: Record<string, unknown>,
+  wipe: () => Promise<void>,
+  drop: () => Promise<void>,
+): TestDatabase {
+  return { pluginData, config: parseSqlStoreConfig(pluginData), wipe, drop };
 }
 
 /** SQLite on a file in a fresh temporary folder. */
@@ -40,11 +63,17 @@ export const sqliteBackend: Backend = {
   unreachable: async () => undefined,
   create: async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spire-ts-ds-'));
-    const pluginData = {
-      database_type: 'sqlite3',
-      connection_string: join(dir, 'datastore.sqlite3'),
+    const file = join(dir, 'datastore.sqlite3');
+    const pluginData = { database_type: 'sqlite3', connection_string: file };
+    const wipe = async () => {
+      const db = new SQLite(file, { timeout: 5000 });
+      try {
+        for (const t of DATA_TABLES) db.exec(`delete from ${t}`);
+      } finally {
+        db.close();
+      }
     };
-    return database(pluginData, async () => rmSync(dir, { recursive: true, force: true }));
+    return database(pluginData, wipe, async () => rmSync(dir, { recursive: true, force: true }));
   },
 };
 
@@ -78,7 +107,14 @@ export const postgresBackend: Backend = {
       database_type: 'postgres',
       connection_string: `dbname=${name} host=${PG.host} port=${PG.port} user=${PG.user} sslmode=disable`,
     };
-    return database(pluginData, () =>
+    const wipe = async () => {
+      const c = new pg.Client({ ...PG, database: name });
+      await c.connect();
+      await c
+        .query(`truncate table ${DATA_TABLES.join(', ')} restart identity`)
+        .finally(() => c.end());
+    };
+    return database(pluginData, wipe, () =>
       pgAdmin(async (c) => {
         await c.query(`drop database if exists ${name} with (force)`);
       }),
@@ -115,7 +151,11 @@ export const mysqlBackend: Backend = {
       database_type: 'mysql',
       connection_string: `${MY.user}@tcp(${MY.host}:${MY.port})/${name}`,
     };
-    return database(pluginData, async () => {
+    const wipe = () =>
+      myAdmin(async (c) => {
+        for (const t of DATA_TABLES) await c.query(`delete from ${name}.${t}`);
+      });
+    return database(pluginData, wipe, async () => {
       await myAdmin((c) => c.query(`drop database if exists ${name}`));
     });
   },

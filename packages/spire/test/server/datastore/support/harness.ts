@@ -1,4 +1,4 @@
-import { afterEach, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { type DataStore, openSqlDataStore } from '../../../../src/server/datastore/index.js';
 import type { Backend, TestDatabase } from './backends.js';
 
@@ -19,13 +19,23 @@ export interface StoreFixture {
 /** The start time of every test's clock: 2030-01-01T00:00:00Z. */
 export const T0 = 1_893_456_000;
 
-/** Gives each test a fresh database and store; drops both afterwards. */
+/**
+ * Gives each test an empty store: one database per suite (created and migrated once, dropped
+ * at the end), emptied before each test.
+ */
 export function useStore(backend: Backend): StoreFixture {
   const fx = { clock: { now: T0 } } as StoreFixture;
   const extra: DataStore[] = [];
+  beforeAll(async () => {
+    fx.db = await backend.create();
+    await (await openSqlDataStore(fx.db.config)).close();
+  });
+  afterAll(async () => {
+    await fx.db?.drop();
+  });
   beforeEach(async () => {
     fx.clock.now = T0;
-    fx.db = await backend.create();
+    await fx.db.wipe();
     fx.store = await openSqlDataStore(fx.db.config, { now: () => fx.clock.now });
     fx.openAnother = async () => {
       const s = await openSqlDataStore(fx.db.config, { now: () => fx.clock.now });
@@ -36,7 +46,6 @@ export function useStore(backend: Backend): StoreFixture {
   afterEach(async () => {
     for (const s of extra.splice(0)) await s.close();
     await fx.store?.close();
-    await fx.db?.drop();
   });
   return fx;
 }
