@@ -70,6 +70,9 @@ export function validateToken(
   options: JwtSvidValidateOptions,
 ): ValidatedToken {
   const time = checkArguments(token, audiences, options);
+  if (typeof bundles?.getJwtBundleForTrustDomain !== 'function') {
+    throw invalidArgument('bundles must be a JwtBundleSource');
+  }
   const { parts, header: rawHeader } = splitCompact(token);
   const header = readHeader(rawHeader);
   const body = decodeBody(parts);

@@ -270,6 +270,8 @@ describe('JwtSvid.parseAndValidate: arguments and result', () => {
       'an invalid date',
       () => JwtSvid.parseAndValidate(token, testBundles(), ['svc-a'], { at: new Date(Number.NaN) }),
     ],
+    ['bundles that are not a source', () => JwtSvid.parseAndValidate(token, {} as never, ['a'])],
+    ['bundles that are null', () => JwtSvid.parseAndValidate(token, null as never, ['a'])],
     [
       'a negative leeway',
       () => JwtSvid.parseAndValidate(token, testBundles(), ['svc-a'], { leewaySeconds: -1 }),
