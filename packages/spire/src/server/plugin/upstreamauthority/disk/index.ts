@@ -1,0 +1,1 @@
+export { DiskUpstreamAuthority, diskUpstreamAuthorityConfigSchema } from './disk.js';

@@ -1,0 +1,2 @@
+export * from './disk/index.js';
+export * from './types.js';
