@@ -1,0 +1,82 @@
+/**
+ * The contract between the agent's cache manager (which syncs with the server and keeps SVIDs
+ * fresh) and the endpoints that serve workloads (Workload API, SDS, the delegated identity API).
+ * The manager implements {@link WorkloadCacheView}; an endpoint attests the caller, gets its
+ * selectors, and asks the view for what those selectors are entitled to.
+ */
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { SpiffeBundle, SpiffeId } from '@spire-ts/spiffe';
+
+/** A selector as workload attestors produce it (`unix` + `uid:1000`). */
+export interface WorkloadSelector {
+  readonly type: string;
+  readonly value: string;
+}
+
+/** One identity a workload is entitled to: the entry's ID with its current X509-SVID. */
+export interface WorkloadX509Identity {
+  readonly entryId: string;
+  readonly spiffeId: SpiffeId;
+  readonly hint: string;
+  /** Leaf first, then intermediates (no root). */
+  readonly certificates: readonly X509Certificate[];
+  readonly privateKey: KeyObject;
+  /** Leaf notAfter in milliseconds since the epoch. */
+  readonly expiresAtMs: number;
+  /** Trust domain names the entry federates with (their bundles go to the workload). */
+  readonly federatesWith: readonly string[];
+  /** Entry creation time (seconds), for SPIRE's ordering of identities. */
+  readonly entryCreatedAt: number;
+}
+
+/**
+ * Full state for one workload, as every Workload API message carries it: identities ordered as
+ * SPIRE orders them, the agent's own trust-domain bundle, and the federated bundles of the
+ * entries' `federatesWith` trust domains.
+ */
+export interface WorkloadState {
+  readonly identities: readonly WorkloadX509Identity[];
+  readonly bundle: SpiffeBundle;
+  /** Keyed by trust domain name. */
+  readonly federatedBundles: ReadonlyMap<string, SpiffeBundle>;
+}
+
+/** A JWT-SVID minted for a workload. */
+export interface WorkloadJwtSvid {
+  readonly spiffeId: SpiffeId;
+  readonly token: string;
+  readonly hint: string;
+  readonly expiresAtMs: number;
+  readonly issuedAtMs: number;
+}
+
+/** What workload-facing endpoints may ask of the agent's cache. */
+export interface WorkloadCacheView {
+  /** The current state for these selectors (entries whose selectors are all among them). */
+  snapshot(selectors: readonly WorkloadSelector[]): WorkloadState;
+  /**
+   * Full state now, then again on every change that affects these selectors (entry created,
+   * changed or removed; SVID rotated; bundle changed), until `signal` aborts. Consecutive equal
+   * states are not repeated.
+   */
+  subscribe(
+    selectors: readonly WorkloadSelector[],
+    signal: AbortSignal,
+  ): AsyncIterable<WorkloadState>;
+  /**
+   * JWT-SVIDs for the entries these selectors match (or only for `spiffeId` when given), for the
+   * audience; served from the per-(ID, audience set) cache, fetched from the server when stale.
+   */
+  fetchJwtSvids(
+    selectors: readonly WorkloadSelector[],
+    audience: readonly string[],
+    spiffeId?: SpiffeId,
+  ): Promise<WorkloadJwtSvid[]>;
+  /** The agent's own trust-domain bundle and all federated bundles it holds. */
+  bundles(): {
+    readonly bundle: SpiffeBundle;
+    readonly federated: ReadonlyMap<string, SpiffeBundle>;
+  };
+  /** True once the agent has attested and completed its first sync. */
+  ready(): boolean;
+}
