@@ -255,6 +255,30 @@ describe('JwtSvid.parseAndValidate: sub and structure (JWT-SVID 3.1, 5.1)', () =
   });
 });
 
+describe('JwtSvid.parseAndValidate: one token, one encoding', () => {
+  const good = craft(ES256_K1, claims(), K1.privateKey);
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  // A 64-byte signature is 86 characters: the last one carries 2 bits, its 4 low bits unused.
+  const last = good.at(-1) as string;
+  const twin = B64[B64.indexOf(last) ^ 0b0001] as string;
+
+  it('a signature whose last character differs only in unused bits is malformed', () => {
+    const signature = good.split('.')[2] as string;
+    expect(Buffer.from(signature.slice(0, -1) + twin, 'base64url')).toEqual(
+      Buffer.from(signature, 'base64url'),
+    );
+    expect(validate(good)).toBe('accepted');
+    expect(validate(good.slice(0, -1) + twin)).toBe('ERR_JWTSVID_MALFORMED');
+  });
+
+  it('names the curve an ES algorithm needs when the kid names a key on another curve', () => {
+    const token = craft({ alg: 'ES384', kid: 'k1' }, claims(), K384.privateKey);
+    expect(() => JwtSvid.parseAndValidate(token, testBundles(), ['svc-a'], { at: AT })).toThrow(
+      'ES384 needs an ec key on secp384r1, got ec key on prime256v1',
+    );
+  });
+});
+
 describe('JwtSvid.parseAndValidate: arguments and result', () => {
   const token = craft(ES256_K1, claims(), K1.privateKey);
   it.each([
