@@ -16,6 +16,14 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Benchmarks import the packages by name, which resolves to their compiled dist/: build first so
+// that a stale build is never what gets measured (tsc -b is quick when nothing changed).
+const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('build failed: fix it before benchmarking');
+  process.exit(1);
+}
+
 let failed = 0;
 for (const file of files) {
   console.log(`\n## ${file}`);
