@@ -67,6 +67,9 @@ function postgresDialect(config: SqlStoreConfig): Dialect {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server drops (restart, failover) emits 'error' on the pool; without
+  // a listener that would crash the process. The pool replaces the connection on next use.
+  pool.on('error', () => undefined);
   return new PostgresDialect({ pool });
 }
 
