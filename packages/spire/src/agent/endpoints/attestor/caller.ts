@@ -1,0 +1,105 @@
+import { isSpiffeError } from '@spire-ts/spiffe';
+import type { PeerInfo } from '../../../common/grpc/index.js';
+import { PeerCredErrorCode, processStartTime } from '../../../common/peercred/index.js';
+import type { WorkloadSelector } from '../../manager/workload-view.js';
+import type { WorkloadAttestor } from '../../plugin/workloadattestor/workload-attestor.js';
+import { CallerAttestationError, CallerAttestationErrorCode } from './errors.js';
+
+/** A workload whose kernel-verified process has been attested. */
+export interface AttestedCaller {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Every attestor's selectors, typed by plugin name (`unix:uid:1000`), in attestor order. */
+  readonly selectors: readonly WorkloadSelector[];
+}
+
+/** Options of {@link CallerAttestor}. */
+export interface CallerAttestorOptions {
+  /** The configured WorkloadAttestor plugins, all run on every call. */
+  readonly attestors: readonly WorkloadAttestor[];
+  /** When a process started (default: field 22 of `/proc/<pid>/stat`); injectable for tests. */
+  readonly startTime?: (pid: number) => Promise<bigint>;
+}
+
+/**
+ * The workload attestation pipeline of the agent's endpoints: the caller's pid from
+ * SO_PEERCRED, that process's start time, the configured attestors run on the pid, and the start
+ * time again. A process that exited or whose pid now names another process (PID reuse) is
+ * refused, so selectors are never attributed to the wrong process (reference §4.2).
+ */
+export class CallerAttestor {
+  readonly #attestors: readonly WorkloadAttestor[];
+  readonly #startTime: (pid: number) => Promise<bigint>;
+  // The start time seen on a connection's first call: later calls on it must come from the same
+  // process, even if the first one exited and its pid was reused in between.
+  readonly #pinned = new WeakMap<object, bigint>();
+
+  constructor(options: CallerAttestorOptions) {
+    this.#attestors = options.attestors;
+    this.#startTime = options.startTime ?? ((pid) => processStartTime(pid));
+  }
+
+  /** Attests the caller of one RPC; throws {@link CallerAttestationError} when it cannot. */
+  async attest(peer: PeerInfo | undefined): Promise<AttestedCaller> {
+    const credentials = peer?.transport === 'unix' ? peer.credentials : undefined;
+    if (!peer || !credentials) {
+      throw new CallerAttestationError(
+        CallerAttestationErrorCode.NoCredentials,
+        'caller has no kernel-verified credentials: the workload api serves unix sockets only',
+        { cause: peer?.transport === 'unix' && 'error' in peer ? peer.error : undefined },
+      );
+    }
+    const { pid, uid, gid } = credentials;
+
+    const before = await this.#callerStartTime(pid);
+    const pinned = this.#pinned.get(peer);
+    if (pinned === undefined) this.#pinned.set(peer, before);
+    else if (pinned !== before) throw callerChanged(pid);
+
+    const selectors = await this.#runAttestors(pid);
+
+    // The pid must still name the process that connected, or the selectors describe another.
+    if ((await this.#callerStartTime(pid)) !== before) throw callerChanged(pid);
+    return { pid, uid, gid, selectors };
+  }
+
+  async #callerStartTime(pid: number): Promise<bigint> {
+    try {
+      return await this.#startTime(pid);
+    } catch (cause) {
+      if (isSpiffeError(cause, PeerCredErrorCode.ProcessGone)) throw callerChanged(pid, cause);
+      throw new CallerAttestationError(
+        CallerAttestationErrorCode.CallerChanged,
+        `failed to read the start time of caller process ${pid}`,
+        { cause },
+      );
+    }
+  }
+
+  async #runAttestors(pid: number): Promise<WorkloadSelector[]> {
+    const results = await Promise.all(
+      this.#attestors.map(async (attestor) => {
+        try {
+          const values = await attestor.attest(pid);
+          return values.map((value) => ({ type: attestor.name, value }));
+        } catch (cause) {
+          throw new CallerAttestationError(
+            CallerAttestationErrorCode.AttestorFailed,
+            `workload attestor "${attestor.name}" failed for process ${pid}`,
+            { cause },
+          );
+        }
+      }),
+    );
+    return results.flat();
+  }
+}
+
+function callerChanged(pid: number, cause?: unknown): CallerAttestationError {
+  return new CallerAttestationError(
+    CallerAttestationErrorCode.CallerChanged,
+    `caller process ${pid} exited or its pid was reused during attestation`,
+    { cause },
+  );
+}

@@ -1,0 +1,70 @@
+import { type GrpcServer, serveGrpc } from '../../common/grpc/index.js';
+import { LogField, type SpireLogger, subsystemLogger } from '../../common/log/index.js';
+import { Health } from '../../gen/grpc/health/v1/health_pb.js';
+import type { WorkloadCacheView } from '../manager/workload-view.js';
+import type { WorkloadAttestor } from '../plugin/workloadattestor/workload-attestor.js';
+import { CallerAttestor } from './attestor/caller.js';
+import { healthService } from './health/health.js';
+import { SpiffeWorkloadAPI } from './workload/gen/workload_pb.js';
+import { WorkloadApiHandler } from './workload/handler.js';
+import { securityHeaderInterceptor } from './workload/security-header.js';
+
+/** SPIRE's default `socket_path` of the agent's public socket. */
+export const DEFAULT_WORKLOAD_SOCKET_PATH = '/tmp/spire-agent/public/api.sock';
+
+/** SPIRE makes the public socket world-writable: any local workload may ask who it is. */
+const PUBLIC_SOCKET_MODE = 0o777;
+
+/** Options of {@link startWorkloadEndpoint}. */
+export interface WorkloadEndpointOptions {
+  /** Absolute path of the public socket (`socket_path`). */
+  readonly socketPath: string;
+  readonly view: WorkloadCacheView;
+  /** The configured WorkloadAttestor plugins. */
+  readonly attestors: readonly WorkloadAttestor[];
+  readonly log: SpireLogger;
+  readonly allowUnauthenticatedVerifiers?: boolean;
+  readonly allowedForeignJwtClaims?: readonly string[];
+  /** Process start-time lookup for the PID-reuse guard; tests inject it. */
+  readonly startTime?: (pid: number) => Promise<bigint>;
+}
+
+/**
+ * Serves the SPIFFE Workload API and `grpc.health.v1.Health` on the agent's public Unix socket
+ * (mode 0777, parent folder created when missing), as SPIRE's agent does. Resolves once the
+ * socket listens; `close()` stops it and removes the socket file.
+ *
+ * @example
+ * const endpoint = await startWorkloadEndpoint({ socketPath, view, attestors, log });
+ * // ... later
+ * await endpoint.close();
+ */
+export async function startWorkloadEndpoint(options: WorkloadEndpointOptions): Promise<GrpcServer> {
+  const log = subsystemLogger(options.log, 'endpoints');
+  const attestor = new CallerAttestor({
+    attestors: options.attestors,
+    ...(options.startTime ? { startTime: options.startTime } : {}),
+  });
+  const handler = new WorkloadApiHandler({
+    view: options.view,
+    attestor,
+    log,
+    allowUnauthenticatedVerifiers: options.allowUnauthenticatedVerifiers ?? false,
+    allowedForeignJwtClaims: options.allowedForeignJwtClaims ?? [],
+  });
+
+  const server = await serveGrpc({
+    listen: { kind: 'unix', path: options.socketPath, mode: PUBLIC_SOCKET_MODE },
+    interceptors: [securityHeaderInterceptor],
+    routes: (router) => {
+      router.service(SpiffeWorkloadAPI, handler);
+      router.service(
+        Health,
+        healthService(() => options.view.ready()),
+      );
+    },
+    closeGraceMs: 1_000,
+  });
+  log.info({ [LogField.Address]: server.address }, 'Starting Workload API');
+  return server;
+}

@@ -1,0 +1,86 @@
+import { create } from '@bufbuild/protobuf';
+import type { SpiffeBundle } from '@spire-ts/spiffe';
+import type { WorkloadState, WorkloadX509Identity } from '../../manager/workload-view.js';
+import {
+  type JWTBundlesResponse,
+  JWTBundlesResponseSchema,
+  type X509BundlesResponse,
+  X509BundlesResponseSchema,
+  type X509SVID,
+  type X509SVIDResponse,
+  X509SVIDResponseSchema,
+  X509SVIDSchema,
+} from './gen/workload_pb.js';
+
+/**
+ * FetchX509SVID's message for a workload's full state (Workload API §5.2): every identity in the
+ * view's order (the first is the default), its chain as concatenated DER (leaf first), its key as
+ * unencrypted PKCS#8 DER, the own trust domain's CAs as concatenated DER, and the federated
+ * bundles keyed by trust domain ID (`spiffe://example.org`, Workload API §8).
+ */
+export function x509SvidResponse(state: WorkloadState): X509SVIDResponse {
+  const bundle = x509Der(state.bundle);
+  return create(X509SVIDResponseSchema, {
+    svids: state.identities.map((identity) => x509Svid(identity, bundle)),
+    federatedBundles: bundleMap(state.federatedBundles.values(), x509Der),
+  });
+}
+
+function x509Svid(identity: WorkloadX509Identity, bundle: Uint8Array): X509SVID {
+  return create(X509SVIDSchema, {
+    spiffeId: identity.spiffeId.toString(),
+    x509Svid: Buffer.concat(identity.certificates.map((cert) => cert.raw)),
+    x509SvidKey: identity.privateKey.export({ type: 'pkcs8', format: 'der' }),
+    bundle,
+    hint: identity.hint,
+  });
+}
+
+/** FetchX509Bundles' message: the own trust domain's CAs and the federated ones (§5.3). */
+export function x509BundlesResponse(bundles: readonly SpiffeBundle[]): X509BundlesResponse {
+  return create(X509BundlesResponseSchema, { bundles: bundleMap(bundles, x509Der) });
+}
+
+/**
+ * FetchJWTBundles' message (§6.3): each trust domain's JWT-SVID keys as a standard JWK Set
+ * without `use` or SPIFFE members, indented with four spaces as SPIRE writes it.
+ */
+export function jwtBundlesResponse(bundles: readonly SpiffeBundle[]): JWTBundlesResponse {
+  return create(JWTBundlesResponseSchema, { bundles: bundleMap(bundles, jwks) });
+}
+
+/** The bundles a workload may use: its own trust domain's first, then the federated ones. */
+export function workloadBundles(state: WorkloadState): SpiffeBundle[] {
+  return [state.bundle, ...state.federatedBundles.values()];
+}
+
+/** True when two bundle maps carry the same trust domains with the same bytes. */
+export function sameBundleMap(
+  a: Readonly<Record<string, Uint8Array>>,
+  b: Readonly<Record<string, Uint8Array>>,
+): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => {
+    const other = b[key];
+    return other !== undefined && Buffer.from(a[key] as Uint8Array).equals(other);
+  });
+}
+
+function bundleMap(
+  bundles: Iterable<SpiffeBundle>,
+  encode: (bundle: SpiffeBundle) => Uint8Array,
+): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const bundle of bundles) out[bundle.trustDomain.idString()] = encode(bundle);
+  return out;
+}
+
+function x509Der(bundle: SpiffeBundle): Uint8Array {
+  return bundle.x509Bundle().toDer();
+}
+
+function jwks(bundle: SpiffeBundle): Uint8Array {
+  const document = JSON.parse(bundle.jwtBundle().marshal()) as unknown;
+  return Buffer.from(JSON.stringify(document, null, 4));
+}
