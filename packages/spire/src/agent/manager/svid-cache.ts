@@ -1,0 +1,154 @@
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { CachedEntry } from './entry.js';
+import { chainValidity } from './rotation.js';
+import type { WorkloadX509Identity } from './workload-view.js';
+
+/** A workload X509-SVID the agent holds for one entry. */
+export interface CachedSvid {
+  readonly entryId: string;
+  /** The entry revision the SVID was minted for; a newer revision re-mints it (D07). */
+  readonly revision: bigint;
+  readonly notBeforeMs: number;
+  /** The earliest notAfter of the chain (C28). */
+  readonly notAfterMs: number;
+  /** What workloads are handed; built once, so equal state compares by identity (C27). */
+  readonly identity: WorkloadX509Identity;
+}
+
+/** Builds the cached form of a freshly minted SVID. */
+export function cachedSvid(
+  entry: CachedEntry,
+  certificates: readonly X509Certificate[],
+  privateKey: KeyObject,
+): CachedSvid {
+  const { notBeforeMs, notAfterMs } = chainValidity(certificates);
+  const identity: WorkloadX509Identity = Object.freeze({
+    entryId: entry.id,
+    spiffeId: entry.spiffeId,
+    hint: entry.proto.hint,
+    certificates: Object.freeze([...certificates]),
+    privateKey,
+    expiresAtMs: Date.parse((certificates[0] as X509Certificate).validTo),
+    federatesWith: entry.federatesWith,
+    entryCreatedAt: Number(entry.proto.createdAt),
+  });
+  return Object.freeze({
+    entryId: entry.id,
+    revision: entry.revision,
+    notBeforeMs,
+    notAfterMs,
+    identity,
+  });
+}
+
+/**
+ * The agent's entries and workload SVIDs, indexed by selector so a workload's entries are found
+ * from its own selectors without scanning every entry.
+ */
+export class EntryCache {
+  readonly #entries = new Map<string, CachedEntry>();
+  readonly #bySelector = new Map<string, Set<string>>();
+  readonly #svids = new Map<string, CachedSvid>();
+  /** Entry ids by last use, least recent first (for the soft LRU limit). */
+  readonly #used = new Map<string, true>();
+
+  /** Every cached entry by id. */
+  entries(): ReadonlyMap<string, CachedEntry> {
+    return this.#entries;
+  }
+
+  /** Cached SVIDs by entry id. */
+  svids(): ReadonlyMap<string, CachedSvid> {
+    return this.#svids;
+  }
+
+  /**
+   * Replaces the entry set. Returns true when anything a workload sees changed: an entry came,
+   * went, or changed revision. SVIDs of removed entries are dropped at once (D27).
+   */
+  replaceEntries(next: readonly CachedEntry[]): boolean {
+    let changed = false;
+    const seen = new Set<string>();
+    for (const entry of next) {
+      seen.add(entry.id);
+      const old = this.#entries.get(entry.id);
+      if (old && old.revision === entry.revision && old.proto.createdAt === entry.proto.createdAt) {
+        continue;
+      }
+      if (old) this.#unindex(old);
+      this.#entries.set(entry.id, entry);
+      this.#index(entry);
+      changed = true;
+    }
+    for (const [id, old] of this.#entries) {
+      if (seen.has(id)) continue;
+      this.#unindex(old);
+      this.#entries.delete(id);
+      this.#svids.delete(id);
+      this.#used.delete(id);
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** Stores a minted SVID, unless its entry went away meanwhile. */
+  putSvid(svid: CachedSvid): boolean {
+    if (!this.#entries.has(svid.entryId)) return false;
+    this.#svids.set(svid.entryId, svid);
+    this.touch(svid.entryId);
+    return true;
+  }
+
+  /** Drops an SVID (LRU eviction). */
+  evictSvid(entryId: string): void {
+    this.#svids.delete(entryId);
+    this.#used.delete(entryId);
+  }
+
+  /** Marks an entry's SVID as just used by a workload. */
+  touch(entryId: string): void {
+    this.#used.delete(entryId);
+    this.#used.set(entryId, true);
+  }
+
+  /** Entry ids with an SVID, least recently used first. */
+  leastRecentlyUsed(): IterableIterator<string> {
+    return this.#used.keys();
+  }
+
+  /**
+   * The entries that apply to a workload with these selector keys: every selector of the entry
+   * is among the workload's (reference §3.8), sorted by entry id as SPIRE sorts identities (D29).
+   */
+  matching(workloadKeys: ReadonlySet<string>): CachedEntry[] {
+    const candidates = new Set<string>();
+    for (const key of workloadKeys) {
+      for (const id of this.#bySelector.get(key) ?? []) candidates.add(id);
+    }
+    const out: CachedEntry[] = [];
+    for (const id of candidates) {
+      const entry = this.#entries.get(id);
+      if (entry?.selectorKeys.every((k) => workloadKeys.has(k))) out.push(entry);
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  #index(entry: CachedEntry): void {
+    for (const key of entry.selectorKeys) {
+      let ids = this.#bySelector.get(key);
+      if (!ids) {
+        ids = new Set();
+        this.#bySelector.set(key, ids);
+      }
+      ids.add(entry.id);
+    }
+  }
+
+  #unindex(entry: CachedEntry): void {
+    for (const key of entry.selectorKeys) {
+      const ids = this.#bySelector.get(key);
+      ids?.delete(entry.id);
+      if (ids?.size === 0) this.#bySelector.delete(key);
+    }
+  }
+}

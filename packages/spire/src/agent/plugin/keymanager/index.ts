@@ -1,0 +1,15 @@
+export {
+  DISK_KEYS_FILE,
+  DiskKeyManager,
+  type DiskKeyManagerConfig,
+  parseDiskKeyManagerConfig,
+} from './disk/disk.js';
+export {
+  AGENT_KEY_TYPES,
+  type AgentKeyManager,
+  AgentKeyManagerError,
+  AgentKeyManagerErrorCode,
+  type AgentKeyType,
+  newPrivateKey,
+} from './key-manager.js';
+export { MemoryKeyManager } from './memory/memory.js';
