@@ -13,12 +13,13 @@ import {
   AttestAgentResponse_ResultSchema,
 } from '../../../gen/spire/api/server/agent/v1/agent_pb.js';
 import type { AttestedNode, Selector } from '../../datastore/index.js';
-import type {
-  ChallengeExchange,
-  NodeAttestationResult,
+import {
+  type ChallengeExchange,
+  NodeAttestationError,
+  type NodeAttestationResult,
 } from '../../plugin/nodeattestor/node-attestor.js';
 import type { ServerContext } from '../context.js';
-import { statusError, toStatus } from '../status.js';
+import { codeOf, statusError, toStatus } from '../status.js';
 import { type AgentSvid, signAgentSvid } from './agent-svid.js';
 import { parseCsr } from './csr.js';
 
@@ -105,6 +106,8 @@ async function runAttestor(
   try {
     return await attestor.attest(payload, exchange);
   } catch (err) {
+    // SPIRE passes the attestor's own status through: its message already says what failed.
+    if (err instanceof NodeAttestationError) throw statusError(log, codeOf(err), err.message);
     throw toStatus(log, 'failed to attest', err);
   }
 }
