@@ -18,7 +18,10 @@ const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 /** A P-256 CSR (DER) for a fresh key, optionally asking for URI and DNS SANs. */
 export async function makeCsr(o: { uris?: string[]; dns?: string[]; subject?: string } = {}) {
-  const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(EC, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const names = [
     ...(o.uris ?? []).map((value) => ({ type: 'url' as const, value })),
     ...(o.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
@@ -152,7 +155,7 @@ export function urisOf(der: Uint8Array): string[] {
 /** The SVID an attestation or renewal returned, with its key, as the harness presents SVIDs. */
 export async function presentable(
   svid: { certChain: Uint8Array[]; expiresAt: bigint } | undefined,
-  keys: CryptoKeyPair,
+  keys: webcrypto.CryptoKeyPair,
 ): Promise<HarnessSvid> {
   if (!svid) throw new Error('no svid in the answer');
   const leaf = svid.certChain[0] as Uint8Array;
