@@ -34,7 +34,10 @@ export function codeOf(err: unknown): Code {
   if (err instanceof ConnectError) return err.code;
   if (err instanceof DataStoreError) return DATASTORE_CODES[err.code] ?? Code.Internal;
   if (err instanceof NodeAttestationError) return ATTESTATION_CODES[err.kind];
-  if (isSpiffeError(err) && /^ERR_(SPIFFEID|BUNDLE|X509SVID|JWTSVID|SELECTOR)_/.test(err.code)) {
+  if (
+    isSpiffeError(err) &&
+    /^ERR_(SPIFFEID|BUNDLE|X509SVID|JWTSVID|SELECTOR)_|^ERR_API_INVALID_ARGUMENT$/.test(err.code)
+  ) {
     return Code.InvalidArgument;
   }
   return Code.Internal;

@@ -1,0 +1,1 @@
+export { createBundleService } from './service.js';

@@ -1,0 +1,1 @@
+export { createDebugService, type DebugSources } from './service.js';

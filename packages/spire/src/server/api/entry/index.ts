@@ -1,0 +1,1 @@
+export { type AuthorizedEntriesMethods, createEntryService } from './service.js';
