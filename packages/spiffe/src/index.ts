@@ -10,3 +10,4 @@ export * from './spiffeid/index.js';
 export * from './svid/jwt/index.js';
 export * from './svid/x509/index.js';
 export * from './workloadapi/index.js';
+export * from './tls/index.js';

@@ -1,0 +1,21 @@
+export { createMtlsAgent } from './agent.js';
+export { type Authorizer, adaptMatcher, authorizeIf } from './authorizer.js';
+export {
+  mtlsClientOptions,
+  mtlsWebClientOptions,
+  type SpiffeClientOptions,
+  tlsClientOptions,
+} from './client.js';
+export { TlsAuthError, TlsAuthErrorCode } from './errors.js';
+export { peerSpiffeId } from './peer.js';
+export {
+  createMtlsHttp2Server,
+  createMtlsHttpsServer,
+  createMtlsServer,
+  createMtlsWebServer,
+  enableSpiffeServer,
+  type SpiffeServerConfig,
+  spiffeServerOptions,
+} from './server.js';
+export { fixedTlsSource, type X509TlsSource } from './source.js';
+export { type AuthenticatedPeer, authenticatePeer, peerChain } from './verify.js';
