@@ -1,0 +1,214 @@
+import { Code } from '@connectrpc/connect';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SVID } from '../../../../src/gen/spire/api/server/svid/v1/svid_pb.js';
+import { createSvidService } from '../../../../src/server/api/svid/service.js';
+import { type ServerHarness, startServerHarness } from '../../../support/server-harness.js';
+import { expectRpcError, makeCsr, urisOf } from '../attestation/support.js';
+
+let h: ServerHarness;
+let mine: string;
+let theirs: string;
+let agentSvid: Awaited<ReturnType<ServerHarness['attestedAgent']>>['svid'];
+const AGENT = 'spiffe://example.org/spire/agent/join_token/mine';
+const denied = (m: string) => `authorization denied for method /spire.api.server.svid.v1.SVID/${m}`;
+
+beforeEach(async () => {
+  h = await startServerHarness({ services: (ctx) => [[SVID, createSvidService(ctx)]] });
+  agentSvid = (await h.attestedAgent('/spire/agent/join_token/mine')).svid;
+  await h.attestedAgent('/spire/agent/join_token/theirs');
+  const create = async (parentId: string, spiffeId: string, extra = {}) => {
+    const e = await h.datastore.createEntry({
+      parentId,
+      spiffeId,
+      selectors: [{ type: 'unix', value: 'uid:1' }],
+      ...extra,
+    });
+    await h.ctx.changed.entries([e.id]);
+    return e.id;
+  };
+  mine = await create(AGENT, 'spiffe://example.org/web', {
+    dnsNames: ['web.example.org'],
+    x509SvidTtl: 120,
+  });
+  theirs = await create(
+    'spiffe://example.org/spire/agent/join_token/theirs',
+    'spiffe://example.org/db',
+  );
+});
+afterEach(() => h.close());
+
+describe('BatchNewX509SVID (reference §3.8, CVE-2021-27098)', () => {
+  it('signs the entry ID, DNS names and TTL whatever the CSR asks for', async () => {
+    const csr = await makeCsr({ uris: ['spiffe://example.org/db'], dns: ['evil.example'] });
+    const res = await h
+      .withSvid(SVID, agentSvid)
+      .batchNewX509SVID({ params: [{ entryId: mine, csr: csr.der }] });
+    const [result] = res.results;
+    expect(result?.status).toMatchObject({ code: 0, message: 'OK' });
+    const leaf = result?.svid?.certChain[0] as Uint8Array;
+    expect(urisOf(leaf)).toEqual(['spiffe://example.org/web']);
+    const { X509Certificate } = await import('node:crypto');
+    const cert = new X509Certificate(leaf);
+    expect(cert.subjectAltName).toBe('DNS:web.example.org, URI:spiffe://example.org/web');
+    expect(Date.parse(cert.validTo) - Date.parse(cert.validFrom)).toBe(130_000);
+    expect(Number(result?.svid?.expiresAt) * 1000).toBe(Date.parse(cert.validTo));
+  });
+
+  it('answers each item on its own: unauthorized, unknown, missing and malformed items fail', async () => {
+    const good = (await makeCsr()).der;
+    const res = await h.withSvid(SVID, agentSvid).batchNewX509SVID({
+      params: [
+        { entryId: theirs, csr: good },
+        { entryId: 'no-such-entry', csr: good },
+        { entryId: '', csr: good },
+        { entryId: mine, csr: new Uint8Array() },
+        { entryId: mine, csr: Uint8Array.of(0x30, 0x00) },
+        { entryId: mine, csr: good },
+      ],
+    });
+    expect(
+      res.results.map((r) => [r.status?.code, r.status?.message, r.svid !== undefined]),
+    ).toEqual([
+      [Code.NotFound, 'entry not found or not authorized', false],
+      [Code.NotFound, 'entry not found or not authorized', false],
+      [Code.InvalidArgument, 'missing entry ID', false],
+      [Code.InvalidArgument, 'missing CSR', false],
+      [
+        Code.InvalidArgument,
+        'malformed CSR: csr is not a der pkcs#10 request: wrong number of parts',
+        false,
+      ],
+      [0, 'OK', true],
+    ]);
+  });
+
+  it('refuses an empty batch, and callers that are not active agents', async () => {
+    await expectRpcError(
+      h.withSvid(SVID, agentSvid).batchNewX509SVID({ params: [] }),
+      Code.InvalidArgument,
+      'missing parameters',
+    );
+    await expectRpcError(
+      h.local(SVID).batchNewX509SVID({ params: [] }),
+      Code.PermissionDenied,
+      denied('BatchNewX509SVID'),
+    );
+    const workload = await h.mintSvid('/web');
+    await expectRpcError(
+      h.withSvid(SVID, workload).batchNewX509SVID({ params: [] }),
+      Code.PermissionDenied,
+      denied('BatchNewX509SVID'),
+    );
+  });
+});
+
+describe('NewJWTSVID', () => {
+  it('signs a JWT-SVID for an authorized entry with the entry ID as sub', async () => {
+    const res = await h
+      .withSvid(SVID, agentSvid)
+      .newJWTSVID({ entryId: mine, audience: ['a', 'b'] });
+    const claims = JSON.parse(
+      Buffer.from(res.svid?.token.split('.')[1] ?? '', 'base64url').toString(),
+    );
+    expect(claims).toMatchObject({ sub: 'spiffe://example.org/web', aud: ['a', 'b'] });
+    expect(Number(res.svid?.expiresAt)).toBe(claims.exp);
+    expect(Number(res.svid?.issuedAt)).toBe(claims.iat);
+  });
+
+  it('refuses an entry of another agent, and an empty audience', async () => {
+    const client = h.withSvid(SVID, agentSvid);
+    await expectRpcError(
+      client.newJWTSVID({ entryId: theirs, audience: ['a'] }),
+      Code.NotFound,
+      'entry not found or not authorized',
+    );
+    await expectRpcError(
+      client.newJWTSVID({ entryId: mine, audience: [] }),
+      Code.InvalidArgument,
+      'at least one audience is required',
+    );
+    await expectRpcError(
+      h.anonymous(SVID).newJWTSVID({ entryId: mine, audience: ['a'] }),
+      Code.PermissionDenied,
+      denied('NewJWTSVID'),
+    );
+  });
+});
+
+describe('MintX509SVID and MintJWTSVID (local or admin)', () => {
+  it('mints the CSR URI SAN with its DNS names and ttl', async () => {
+    const csr = await makeCsr({ uris: ['spiffe://example.org/minted'], dns: ['*.example.org'] });
+    const res = await h.local(SVID).mintX509SVID({ csr: csr.der, ttl: 60 });
+    const { X509Certificate } = await import('node:crypto');
+    const cert = new X509Certificate(res.svid?.certChain[0] as Uint8Array);
+    expect(cert.subjectAltName).toBe('DNS:*.example.org, URI:spiffe://example.org/minted');
+    expect(cert.subject).toContain('CN=*.example.org');
+    expect(Date.parse(cert.validTo) - Date.parse(cert.validFrom)).toBe(70_000);
+  });
+
+  const refusals: [string, { uris?: string[]; dns?: string[] }, string][] = [
+    ['no URI SAN', {}, 'CSR URI SAN is required'],
+    [
+      'two URI SANs',
+      { uris: ['spiffe://example.org/a', 'spiffe://example.org/b'] },
+      'only one URI SAN is expected',
+    ],
+    [
+      'another trust domain',
+      { uris: ['spiffe://other.org/a'] },
+      'CSR URI SAN is invalid: "spiffe://other.org/a" is not a member of trust domain "example.org"',
+    ],
+    [
+      'a reserved path',
+      { uris: ['spiffe://example.org/spire/agent/x'] },
+      'CSR URI SAN is invalid: "spiffe://example.org/spire/agent/x" is in the reserved /spire/ namespace',
+    ],
+    [
+      'a wildcard that is not the first label (D14)',
+      { uris: ['spiffe://example.org/a'], dns: ['a.*.example.org'] },
+      'CSR DNS name is invalid: dns name "a.*.example.org" must be ascii labels of 1-63 letters, digits or hyphens',
+    ],
+    [
+      'a trailing dot (D14)',
+      { uris: ['spiffe://example.org/a'], dns: ['example.org.'] },
+      'CSR DNS name is invalid: dns name "example.org." must be ascii labels of 1-63 letters, digits or hyphens',
+    ],
+    [
+      'a wildcard covering another name (D14)',
+      { uris: ['spiffe://example.org/a'], dns: ['*.example.org', 'api.example.org'] },
+      'CSR DNS name contains a wildcard that covers another non-wildcard name',
+    ],
+  ];
+  it.each(refusals)('refuses a CSR with %s', async (_n, sans, message) => {
+    const csr = await makeCsr(sans);
+    await expectRpcError(
+      h.local(SVID).mintX509SVID({ csr: csr.der }),
+      Code.InvalidArgument,
+      message,
+    );
+  });
+
+  it('mints a JWT-SVID for a workload ID; refuses reserved IDs and anonymous callers', async () => {
+    const res = await h
+      .local(SVID)
+      .mintJWTSVID({ id: { trustDomain: 'example.org', path: '/jwt' }, audience: ['x'], ttl: 30 });
+    expect(Number(res.svid?.expiresAt) - Number(res.svid?.issuedAt)).toBe(30);
+    await expectRpcError(
+      h
+        .local(SVID)
+        .mintJWTSVID({
+          id: { trustDomain: 'example.org', path: '/spire/server' },
+          audience: ['x'],
+        }),
+      Code.InvalidArgument,
+      'invalid SPIFFE ID: "spiffe://example.org/spire/server" is in the reserved /spire/ namespace',
+    );
+    await expectRpcError(
+      h
+        .anonymous(SVID)
+        .mintJWTSVID({ id: { trustDomain: 'example.org', path: '/jwt' }, audience: ['x'] }),
+      Code.PermissionDenied,
+      denied('MintJWTSVID'),
+    );
+  });
+});
