@@ -194,12 +194,10 @@ describe('MintX509SVID and MintJWTSVID (local or admin)', () => {
       .mintJWTSVID({ id: { trustDomain: 'example.org', path: '/jwt' }, audience: ['x'], ttl: 30 });
     expect(Number(res.svid?.expiresAt) - Number(res.svid?.issuedAt)).toBe(30);
     await expectRpcError(
-      h
-        .local(SVID)
-        .mintJWTSVID({
-          id: { trustDomain: 'example.org', path: '/spire/server' },
-          audience: ['x'],
-        }),
+      h.local(SVID).mintJWTSVID({
+        id: { trustDomain: 'example.org', path: '/spire/server' },
+        audience: ['x'],
+      }),
       Code.InvalidArgument,
       'invalid SPIFFE ID: "spiffe://example.org/spire/server" is in the reserved /spire/ namespace',
     );
