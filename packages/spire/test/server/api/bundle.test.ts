@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { type Client, Code, ConnectError } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Bundle,
@@ -142,7 +142,7 @@ describe('federated bundles', () => {
 });
 
 describe('Bundle API authorization', () => {
-  const calls: [string, (c: ReturnType<ServerHarness['anonymous']>) => Promise<unknown>][] = [
+  const calls: [string, (c: Client<typeof Bundle>) => Promise<unknown>][] = [
     ['AppendBundle', (c) => c.appendBundle({})],
     ['CountBundles', (c) => c.countBundles({})],
     ['ListFederatedBundles', (c) => c.listFederatedBundles({})],

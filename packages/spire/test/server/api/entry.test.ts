@@ -1,4 +1,4 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { type Client, Code, ConnectError } from '@connectrpc/connect';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Entry } from '../../../src/gen/spire/api/server/entry/v1/entry_pb.js';
 import { SelectorMatch_MatchBehavior as Match } from '../../../src/gen/spire/api/types/selector_pb.js';
@@ -253,7 +253,7 @@ describe('Entry.GetEntry, BatchUpdateEntry, BatchDeleteEntry', () => {
 });
 
 describe('Entry API authorization', () => {
-  const calls: [string, (c: ReturnType<ServerHarness['anonymous']>) => Promise<unknown>][] = [
+  const calls: [string, (c: Client<typeof Entry>) => Promise<unknown>][] = [
     ['CountEntries', (c) => c.countEntries({})],
     ['ListEntries', (c) => c.listEntries({})],
     ['GetEntry', (c) => c.getEntry({ id: 'x' })],
