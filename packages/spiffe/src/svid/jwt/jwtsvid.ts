@@ -76,11 +76,12 @@ export class JwtSvid {
   /**
    * Parses a JWT-SVID without verifying its signature (as go-spiffe's ParseInsecure), still
    * enforcing structure, `alg`, header, `sub`, `aud` and `exp`. Use it only for a token whose
-   * origin is already trusted, such as one just fetched from the Workload API.
+   * origin is already trusted, such as one just fetched from the Workload API. Without
+   * `audiences`, `aud` must still hold one or more values but is not matched.
    */
   static parseInsecure(
     token: string,
-    audiences: readonly string[],
+    audiences?: readonly string[],
     options: JwtSvidValidateOptions = {},
   ): JwtSvid {
     return new JwtSvid(parseTokenInsecure(token, audiences, options));

@@ -1,7 +1,7 @@
 import type { JwtBundleSource } from '../../bundle/index.js';
 import type { SpiffeId } from '../../spiffeid/index.js';
 import { verifyWithBundle } from './authority.js';
-import { checkAudience, checkTimes, readSubject, type TimeCheck } from './claims.js';
+import { checkAudience, checkTimes, readAudience, readSubject, type TimeCheck } from './claims.js';
 import { decodeBody, splitCompact } from './compact.js';
 import { JwtSvidError, JwtSvidErrorCode } from './errors.js';
 import { checkHeaderMembers, readHeader } from './header.js';
@@ -93,17 +93,25 @@ export function validateToken(
  */
 export function parseTokenInsecure(
   token: string,
-  audiences: readonly string[],
+  audiences: readonly string[] | undefined,
   options: JwtSvidValidateOptions,
 ): ValidatedToken {
-  const time = checkArguments(token, audiences, options);
+  if (audiences === undefined && typeof token !== 'string') {
+    throw invalidArgument('token must be a string');
+  }
+  const time =
+    audiences === undefined ? timeCheck(options) : checkArguments(token, audiences, options);
   const { parts, header: rawHeader } = splitCompact(token);
   readHeader(rawHeader);
   checkHeaderMembers(rawHeader);
   const body = decodeBody(parts);
   const id = readSubject(body.payload);
 
-  const audience = checkAudience(body.payload, audiences);
+  // Without expected audiences `aud` must still be present and well formed (JWT-SVID §3.2).
+  const audience =
+    audiences === undefined
+      ? readAudience(body.payload.aud)
+      : checkAudience(body.payload, audiences);
   const expiresAtSeconds = checkTimes(body.payload, time);
   return { id, audience, expiresAtSeconds, claims: body.payload, token };
 }

@@ -135,4 +135,17 @@ describe('JwtSvid.parseInsecure (go-spiffe ParseInsecure)', () => {
   it('rejects a token that is not compact', () => {
     expect(parse('{"payload":"e30","signatures":[]}')).toBe('ERR_JWTSVID_MALFORMED');
   });
+
+  it('takes the token alone: aud must be present but is not matched', () => {
+    const token = craft({ alg: 'ES256', kid: 'x' }, claims({ aud: 'svc-b' }), K1.privateKey);
+    const svid = JwtSvid.parseInsecure(token, undefined, { at: AT });
+    expect([svid.id.toString(), svid.audience]).toEqual([ID.toString(), ['svc-b']]);
+    const noAud = craft({ alg: 'ES256' }, claims({ aud: undefined }), K1.privateKey);
+    expect(outcome(() => JwtSvid.parseInsecure(noAud, undefined, { at: AT }))).toBe(
+      'ERR_JWTSVID_MISSING_AUD',
+    );
+    expect(outcome(() => JwtSvid.parseInsecure(token, [], { at: AT }))).toBe(
+      'ERR_JWTSVID_NO_EXPECTED_AUDIENCE',
+    );
+  });
 });
