@@ -1,0 +1,106 @@
+/**
+ * What every admin verb of `spire-server` shares (SPIRE's `serverutil.Adapter`): the
+ * `-socketPath` and `-output` flags, a gRPC client over the admin Unix socket, Go-style error
+ * output (`Error: rpc error: code = NotFound desc = agent not found`), and protojson output.
+ */
+import net from 'node:net';
+import type { DescMessage, DescService, MessageShape } from '@bufbuild/protobuf';
+import { toJson } from '@bufbuild/protobuf';
+import { type Client, Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import type { CliIo, Command } from '../../../common/cli/command.js';
+import { FlagSet, type FlagSpec, type FlagValues } from '../../../common/cli/flagset.js';
+
+/** SPIRE's default admin socket. */
+export const DEFAULT_SOCKET_PATH = '/tmp/spire-server/private/api.sock';
+
+/** `-socketPath` and `-output`, as every admin verb has them. */
+export const ADMIN_FLAGS: readonly FlagSpec[] = [
+  {
+    name: 'socketPath',
+    kind: 'string',
+    usage: 'Path to the SPIRE Server API socket',
+    default: DEFAULT_SOCKET_PATH,
+  },
+  {
+    name: 'output',
+    kind: 'string',
+    usage: 'Desired output format (pretty, json); default: pretty.',
+    default: 'pretty',
+  },
+];
+
+/** A verb's failure that is printed as `Error: <message>` with exit code 1. */
+export class CliError extends Error {}
+
+/** Opens clients on the admin socket. */
+export interface AdminClients {
+  client<S extends DescService>(service: S): Client<S>;
+}
+
+/** The parsed flags and output mode handed to a verb. */
+export interface VerbContext {
+  readonly flags: FlagValues;
+  readonly io: CliIo;
+  readonly json: boolean;
+  readonly server: AdminClients;
+}
+
+/**
+ * Builds an admin verb: parses flags (its own plus {@link ADMIN_FLAGS}), connects to the socket,
+ * runs `body`, and prints any failure as SPIRE does. Exit 0 on success, 1 on failure.
+ */
+export function adminCommand(
+  name: string,
+  synopsis: string,
+  flags: readonly FlagSpec[],
+  body: (v: VerbContext) => Promise<void>,
+): Command {
+  return {
+    name,
+    synopsis,
+    run: async (args, io) => {
+      const parsed = new FlagSet(name, [...flags, ...ADMIN_FLAGS]).parse(args);
+      if (!parsed.ok) {
+        io.stderr.write(parsed.output);
+        return parsed.help ? 0 : 1;
+      }
+      const output = String(parsed.values.output);
+      if (output !== 'pretty' && output !== 'json') {
+        io.stderr.write(`Error: invalid output format "${output}": use pretty or json\n`);
+        return 1;
+      }
+      const server = adminClients(String(parsed.values.socketPath));
+      try {
+        await body({ flags: parsed.values, io, json: output === 'json', server });
+        return 0;
+      } catch (err) {
+        io.stderr.write(`Error: ${errorText(err)}\n`);
+        return 1;
+      }
+    },
+  };
+}
+
+/** Clients over the Unix socket at `socketPath`. */
+export function adminClients(socketPath: string): AdminClients {
+  const transport = createGrpcTransport({
+    baseUrl: 'http://localhost',
+    nodeOptions: { createConnection: () => net.connect(socketPath) },
+  });
+  return { client: (service) => createClient(service, transport) };
+}
+
+/** Go's rendering of a gRPC status error, or the plain message of anything else. */
+export function errorText(err: unknown): string {
+  if (err instanceof ConnectError) {
+    return `rpc error: code = ${Code[err.code]} desc = ${err.rawMessage}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Prints a message as Go's protojson does for SPIRE's `-output json` (proto field names). */
+export function printJson<D extends DescMessage>(io: CliIo, schema: D, msg: MessageShape<D>): void {
+  const json = toJson(schema, msg, { useProtoFieldName: true, alwaysEmitImplicit: true });
+  io.stdout.write(`${JSON.stringify(json)}\n`);
+}
