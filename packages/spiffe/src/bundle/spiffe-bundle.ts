@@ -66,15 +66,17 @@ export class SpiffeBundle implements X509BundleSource, JwtBundleSource {
   /**
    * Parses a SPIFFE bundle document. Entries are sorted by `use` (Bundle §4.2.2): `x509-svid`
    * entries give CA certificates, `jwt-svid` entries give JWT keys, and entries with a missing or
-   * unknown `use` or an unknown `kty` are ignored. Also accepts the arguments as `(json, td)`.
+   * unknown `use` or an unknown `kty` are ignored. Also accepts the arguments as `(json, td)`,
+   * and the trust domain as a name (`'example.org'`) or a `TrustDomain`.
    */
-  static parse(td: TrustDomain, json: string | Uint8Array): SpiffeBundle;
-  static parse(json: string | Uint8Array, td: TrustDomain): SpiffeBundle;
+  static parse(td: TrustDomain | string, json: string | Uint8Array): SpiffeBundle;
+  static parse(json: string | Uint8Array, td: TrustDomain | string): SpiffeBundle;
   static parse(a: TrustDomain | string | Uint8Array, b: TrustDomain | string | Uint8Array) {
-    const [td, json] = a instanceof TrustDomain ? [a, b] : [b, a];
-    if (!(td instanceof TrustDomain) || json instanceof TrustDomain) {
-      throw new TypeError('SpiffeBundle.parse takes a TrustDomain and a JSON string or bytes');
+    const [tdArg, json] = isTrustDomainArg(a) ? [a, b] : [b, a];
+    if (!isTrustDomainArg(tdArg) || json instanceof TrustDomain) {
+      throw new TypeError('SpiffeBundle.parse takes a trust domain and a JSON string or bytes');
     }
+    const td = typeof tdArg === 'string' ? TrustDomain.fromString(tdArg) : tdArg;
     const { root, keys } = readJwkSet(json);
     return bundleFromDocument(td, root, keys);
   }
@@ -194,4 +196,12 @@ function checkRefreshHint(value: number): number {
     );
   }
   return value;
+}
+
+/**
+ * A trust domain argument: a `TrustDomain`, or a string that is not a JSON document (a JSON
+ * bundle starts with `{`, which no trust domain name contains).
+ */
+function isTrustDomainArg(v: unknown): v is TrustDomain | string {
+  return v instanceof TrustDomain || (typeof v === 'string' && !v.trimStart().startsWith('{'));
 }

@@ -170,6 +170,17 @@ describe('SpiffeBundle.parse: top-level members (Bundle §4.1)', () => {
     );
     expect(() => SpiffeBundle.parse(text, text as never)).toThrow(TypeError);
   });
+
+  it('takes the trust domain as a name too, and a bad name as a SpiffeIdError', () => {
+    const text = doc([x509([CA1_B64])]);
+    const byName = SpiffeBundle.parse(text, TD.name);
+    expect(byName.trustDomain.name).toBe(TD.name);
+    expect(byName.equals(SpiffeBundle.parse(TD, text))).toBe(true);
+    expect(SpiffeBundle.parse(TD.name, text).equals(byName)).toBe(true);
+    expect(() => SpiffeBundle.parse(text, 'Bad Domain')).toThrow(
+      expect.objectContaining({ code: 'ERR_SPIFFEID_BAD_TRUST_DOMAIN_CHAR' }),
+    );
+  });
 });
 
 describe('SpiffeBundle.marshal', () => {
