@@ -38,8 +38,10 @@ export interface CacheManagerOptions {
   readonly jwtSvidCacheMaxSize: number;
   /** `jwt_svid_cache_hit_timeout`: how long a refresh may take before a cached token is served. */
   readonly jwtCacheHitTimeoutMs: number;
-  /** Called with an error the manager cannot recover from by retrying (re-attest, ban). */
-  readonly onFatalSyncError?: (err: unknown) => void;
+  /** Told when the trust domain's own bundle changed (the agent stores it, re-dials). */
+  readonly onBundleChanged?: (bundle: SpiffeBundle) => void;
+  /** Told about each failed sync of the loop (the agent decides: re-attest, shut down). */
+  readonly onSyncError?: (err: unknown) => void;
   readonly random?: Random;
 }
 
@@ -75,9 +77,9 @@ export class CacheManager implements WorkloadCacheView {
     return this.#sync.runOnce();
   }
 
-  /** Starts syncing every `sync_interval` (the first one right away). */
-  start(): void {
-    this.#sync.start();
+  /** Starts syncing every `sync_interval`, the first one after `firstDelayMs`. */
+  start(firstDelayMs = 0): void {
+    this.#sync.start(firstDelayMs);
   }
 
   /** Stops syncing; open subscriptions end when their signals abort. */

@@ -49,10 +49,10 @@ export class Synchronizer {
     this.#random = options.random ?? Math.random;
   }
 
-  /** Starts the loop with a sync right away. */
-  start(): void {
+  /** Starts the loop; the first sync runs after `firstDelayMs`. */
+  start(firstDelayMs = 0): void {
     this.#stopped = false;
-    this.#schedule(0);
+    this.#schedule(firstDelayMs);
   }
 
   /** Stops the loop; a sync under way finishes. */
@@ -81,7 +81,7 @@ export class Synchronizer {
     } catch (err) {
       this.#failures++;
       this.#o.log.error({ [LogField.Error]: err }, 'Synchronization failed');
-      this.#o.onFatalSyncError?.(err);
+      this.#o.onSyncError?.(err);
     }
     if (!this.#stopped) this.#schedule(this.#nextDelayMs());
   }
@@ -126,6 +126,7 @@ export class Synchronizer {
     const { manager, log } = this.#o;
     const own = bundleFromProto(await api.fetchBundle(), manager.bundleState.trustDomain);
     let changed = manager.bundleState.setBundle(own);
+    if (changed) this.#o.onBundleChanged?.(own);
     const fetched = new Map<string, SpiffeBundle | undefined>();
     for (const td of federatedTrustDomains(manager.cache.entries().values())) {
       const proto = await api.fetchFederatedBundle(td);
