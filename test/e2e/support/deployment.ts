@@ -1,0 +1,274 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVER_BIN = join(ROOT, 'packages/spire/bin/spire-server.js');
+const AGENT_BIN = join(ROOT, 'packages/spire/bin/spire-agent.js');
+
+/** A finished CLI run. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Builds both packages (incremental; quick when nothing changed) so the bins run current code. */
+export function buildOnce(): void {
+  execFileSync('npx', ['tsc', '-b', 'packages/spiffe', 'packages/spire'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
+}
+
+/** True when the built CLIs have the verbs an end-to-end run needs. */
+export function runtimeAvailable(): { ok: boolean; missing: string[] } {
+  const need = [
+    [SERVER_BIN, ['run', '-h']],
+    [SERVER_BIN, ['token', 'generate', '-h']],
+    [SERVER_BIN, ['entry', 'create', '-h']],
+    [AGENT_BIN, ['run', '-h']],
+  ] as const;
+  const missing = need
+    .filter(([bin, args]) => {
+      try {
+        execFileSync(process.execPath, [bin, ...args], { stdio: 'pipe', timeout: 20_000 });
+        return false;
+      } catch (err) {
+        // Go's flag package exits 0 (our dispatcher: 0) on -h; "no such command" is 127.
+        return (err as { status?: number }).status === 127;
+      }
+    })
+    .map(
+      ([bin, args]) =>
+        `${bin.endsWith('server.js') ? 'spire-server' : 'spire-agent'} ${args.slice(0, -1).join(' ')}`,
+    );
+  return { ok: missing.length === 0, missing };
+}
+
+/** Runs a CLI and collects its output (never throws on a non-zero exit). */
+export function runCli(
+  bin: 'server' | 'agent',
+  args: string[],
+  opts: { uid?: number; gid?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin === 'server' ? SERVER_BIN : AGENT_BIN, ...args],
+      { timeout: 30_000, ...opts },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  readonly defaultX509SvidTtl?: string;
+}
+
+/** A running spire-server with its admin socket. */
+export interface ServerProcess {
+  readonly dir: string;
+  readonly port: number;
+  readonly socketPath: string;
+  readonly log: () => string;
+  cli(args: string[]): Promise<CliResult>;
+  stop(): Promise<void>;
+}
+
+/** Starts `spire-server run` in a fresh directory under a free loopback port. */
+export async function startServer(opts: ServerOptions = {}): Promise<ServerProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'spire-e2e-'));
+  // Workloads of other uids must reach the agent socket inside this directory.
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  const socketPath = join(dir, 'server', 'api.sock');
+  const conf = join(dir, 'server.conf');
+  writeFileSync(
+    conf,
+    `server {
+    bind_address = "127.0.0.1"
+    bind_port = "${port}"
+    socket_path = "${socketPath}"
+    trust_domain = "example.org"
+    data_dir = "${dir}/server"
+    log_level = "DEBUG"
+    ca_ttl = "168h"
+    default_x509_svid_ttl = "${opts.defaultX509SvidTtl ?? '1h'}"
+}
+plugins {
+    DataStore "sql" {
+        plugin_data {
+            database_type = "sqlite3"
+            connection_string = "${dir}/server/datastore.sqlite3"
+        }
+    }
+    KeyManager "memory" {
+        plugin_data {}
+    }
+    NodeAttestor "join_token" {
+        plugin_data {}
+    }
+}
+`,
+  );
+  mkdirSync(join(dir, 'server'), { recursive: true });
+  const child = spawn(process.execPath, [SERVER_BIN, 'run', '-config', conf], { cwd: dir });
+  const log = collect(child);
+  const cli = (args: string[]) => runCli('server', [...args, '-socketPath', socketPath]);
+  await waitFor(
+    async () => (await runCli('server', ['healthcheck', '-socketPath', socketPath])).code === 0,
+    child,
+    log,
+    'spire-server healthy',
+  );
+  return {
+    dir,
+    port,
+    socketPath,
+    log,
+    cli,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Options of {@link startAgent}. */
+export interface AgentOptions {
+  /** Extra `plugin_data` lines of the unix WorkloadAttestor. */
+  readonly unixPluginData?: string;
+  /** Agent name, for its own folder and socket. */
+  readonly name?: string;
+}
+
+/** A running spire-agent. */
+export interface AgentProcess {
+  readonly socketPath: string;
+  readonly agentId: string;
+  readonly log: () => string;
+  cli(args: string[], opts?: { uid?: number; gid?: number }): Promise<CliResult>;
+  stop(): Promise<void>;
+}
+
+/** Generates a join token for `spiffe://example.org/<alias>` and starts an agent with it. */
+export async function startAgent(
+  server: ServerProcess,
+  opts: AgentOptions = {},
+): Promise<AgentProcess> {
+  const name = opts.name ?? 'agent';
+  const alias = `spiffe://example.org/${name}`;
+  const token = await server.cli(['token', 'generate', '-spiffeID', alias]);
+  const match = /^Token: (\S+)$/m.exec(token.stdout);
+  if (token.code !== 0 || !match)
+    throw new Error(`token generate failed: ${token.stderr}${token.stdout}`);
+
+  const dir = join(server.dir, name);
+  mkdirSync(join(dir, 'public'), { recursive: true, mode: 0o755 });
+  chmodSync(dir, 0o755);
+  const socketPath = join(dir, 'public', 'api.sock');
+  const conf = join(dir, 'agent.conf');
+  writeFileSync(
+    conf,
+    `agent {
+    data_dir = "${dir}/data"
+    log_level = "DEBUG"
+    trust_domain = "example.org"
+    server_address = "127.0.0.1"
+    server_port = ${server.port}
+    socket_path = "${socketPath}"
+    insecure_bootstrap = true
+    experimental {
+        sync_interval = "500ms"
+    }
+}
+plugins {
+    KeyManager "memory" {
+        plugin_data {}
+    }
+    NodeAttestor "join_token" {
+        plugin_data {}
+    }
+    WorkloadAttestor "unix" {
+        plugin_data {
+${opts.unixPluginData ?? ''}
+        }
+    }
+}
+`,
+  );
+  const child = spawn(
+    process.execPath,
+    [AGENT_BIN, 'run', '-config', conf, '-joinToken', match[1] as string],
+    { cwd: dir },
+  );
+  const log = collect(child);
+  await waitFor(
+    async () => (await runCli('agent', ['healthcheck', '-socketPath', socketPath])).code === 0,
+    child,
+    log,
+    'spire-agent healthy',
+  );
+  return {
+    socketPath,
+    agentId: alias,
+    log,
+    cli: (args, o) => runCli('agent', [...args, '-socketPath', socketPath], o),
+    stop: () => stopChild(child),
+  };
+}
+
+function collect(child: ChildProcess): () => string {
+  const chunks: string[] = [];
+  child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  return () => chunks.join('');
+}
+
+async function waitFor(
+  check: () => Promise<boolean>,
+  child: ChildProcess,
+  log: () => string,
+  what: string,
+  timeoutMs = 30_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${what}: process exited ${child.exitCode}\n${log()}`);
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms\n${log()}`);
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** True when `path` exists. */
+export const exists = existsSync;
