@@ -1,0 +1,97 @@
+/**
+ * The server API listeners (reference §3.1, §3.3): TLS on `bind_address:bind_port` presenting the
+ * server SVID (TLS 1.2+, ALPN h2, client certificate requested but optional; the interceptor
+ * verifies it), and the admin Unix socket at `socket_path` (folder 0750, socket 0770). Every
+ * call passes the authorization interceptor.
+ *
+ * SVID rotation: `serveGrpc` takes TLS options once, so on rotation the TCP listener is replaced:
+ * the old one stops accepting (its open connections finish), and a new one binds the same port
+ * at once with the new SVID.
+ */
+import { constants } from 'node:crypto';
+import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import { type GrpcServer, serveGrpc } from '../../common/grpc/index.js';
+import { LogField, type SpireLogger } from '../../common/log/index.js';
+import type { ServerSvid, ServerSvidRotator } from './server-svid.js';
+
+/** The running API listeners. */
+export interface ApiListeners {
+  /** The TCP port actually bound. */
+  readonly tcpPort: number;
+  close(): Promise<void>;
+}
+
+/** What {@link startApiListeners} needs. */
+export interface ApiListenerOptions {
+  readonly routes: (router: ConnectRouter) => void;
+  readonly interceptors: Interceptor[];
+  readonly bindAddress: string;
+  readonly bindPort: number;
+  readonly socketPath: string;
+  readonly svid: ServerSvidRotator;
+  readonly log: SpireLogger;
+}
+
+/** Opens both listeners; rotation of the server SVID re-opens the TCP one. */
+export async function startApiListeners(opts: ApiListenerOptions): Promise<ApiListeners> {
+  const unix = await serveGrpc({
+    routes: opts.routes,
+    interceptors: opts.interceptors,
+    listen: { kind: 'unix', path: opts.socketPath, mode: 0o770, dirMode: 0o750 },
+  });
+  opts.log.info({ [LogField.Address]: opts.socketPath }, 'Starting Server APIs');
+  let tcp: GrpcServer;
+  try {
+    tcp = await serveTcp(opts, opts.bindPort, opts.svid.current);
+  } catch (err) {
+    await unix.close();
+    throw err;
+  }
+  const port = tcp.port ?? opts.bindPort;
+  opts.log.info({ [LogField.Address]: tcp.address }, 'Starting Server APIs');
+  const draining = new Set<Promise<void>>();
+  let swapping = Promise.resolve();
+  const onRotated = (svid: ServerSvid) => {
+    swapping = swapping.then(async () => {
+      const old = tcp;
+      const closing = old.close();
+      draining.add(closing);
+      void closing.finally(() => draining.delete(closing));
+      tcp = await serveTcp(opts, port, svid);
+    });
+    swapping.catch((err: unknown) =>
+      opts.log.error({ [LogField.Error]: err }, 'Failed to re-open the TCP listener'),
+    );
+  };
+  opts.svid.on('rotated', onRotated);
+  return {
+    tcpPort: port,
+    async close() {
+      opts.svid.off('rotated', onRotated);
+      await swapping.catch(() => undefined);
+      await Promise.all([tcp.close(), unix.close(), ...draining]);
+    },
+  };
+}
+
+function serveTcp(opts: ApiListenerOptions, port: number, svid: ServerSvid): Promise<GrpcServer> {
+  return serveGrpc({
+    routes: opts.routes,
+    interceptors: opts.interceptors,
+    listen: {
+      kind: 'tcp',
+      host: opts.bindAddress,
+      port,
+      tls: {
+        cert: svid.certPem,
+        key: svid.keyPem,
+        minVersion: 'TLSv1.2',
+        requestCert: true,
+        // The chain is verified per call against the caller's trust-domain bundle.
+        rejectUnauthorized: false,
+        // No session tickets: every connection proves possession of the key it presents.
+        secureOptions: constants.SSL_OP_NO_TICKET,
+      },
+    },
+  });
+}
