@@ -7,6 +7,7 @@ import {
   apiWatchCommand,
 } from './api/index.js';
 import { agentHealthcheckCommand } from './healthcheck.js';
+import { agentRunCommand } from './run.js';
 import { agentValidateCommand } from './validate.js';
 
 /**
@@ -21,4 +22,5 @@ export const agentCommands: Command[] = [
   apiValidateJwtCommand,
   apiWatchCommand,
   agentHealthcheckCommand,
+  agentRunCommand,
 ];
