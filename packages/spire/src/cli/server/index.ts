@@ -1,7 +1,17 @@
 import type { Command } from '../../common/cli/command.js';
+import {
+  agentBanCommand,
+  agentCountCommand,
+  agentEvictCommand,
+  agentListCommand,
+  agentShowCommand,
+} from './agent/verbs.js';
 import { serverHealthcheckCommand } from './healthcheck.js';
+import { jwtMintCommand } from './jwt/mint.js';
 import { serverRunCommand } from './run.js';
+import { tokenGenerateCommand } from './token/generate.js';
 import { serverValidateCommand } from './validate.js';
+import { x509MintCommand } from './x509/mint.js';
 
 /**
  * Every `spire-server` verb. Registration is this plain list: add a command by appending it
@@ -11,4 +21,12 @@ export const serverCommands: Command[] = [
   serverValidateCommand,
   serverRunCommand(),
   serverHealthcheckCommand,
+  tokenGenerateCommand,
+  agentListCommand,
+  agentCountCommand,
+  agentShowCommand,
+  agentEvictCommand,
+  agentBanCommand,
+  x509MintCommand,
+  jwtMintCommand,
 ];
