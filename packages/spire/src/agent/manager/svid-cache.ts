@@ -133,22 +133,29 @@ export class EntryCache {
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  // An entry matches only when every one of its selectors is the workload's, so indexing it under
+  // one of them (the one shared by the fewest entries) finds it as surely as indexing all.
   #index(entry: CachedEntry): void {
+    let best: string | undefined;
     for (const key of entry.selectorKeys) {
-      let ids = this.#bySelector.get(key);
-      if (!ids) {
-        ids = new Set();
-        this.#bySelector.set(key, ids);
-      }
-      ids.add(entry.id);
+      const size = this.#bySelector.get(key)?.size ?? 0;
+      if (best === undefined || size < (this.#bySelector.get(best)?.size ?? 0)) best = key;
     }
+    if (best === undefined) return;
+    let ids = this.#bySelector.get(best);
+    if (!ids) {
+      ids = new Set();
+      this.#bySelector.set(best, ids);
+    }
+    ids.add(entry.id);
   }
 
   #unindex(entry: CachedEntry): void {
     for (const key of entry.selectorKeys) {
       const ids = this.#bySelector.get(key);
-      ids?.delete(entry.id);
-      if (ids?.size === 0) this.#bySelector.delete(key);
+      if (!ids?.delete(entry.id)) continue;
+      if (ids.size === 0) this.#bySelector.delete(key);
+      return;
     }
   }
 }
