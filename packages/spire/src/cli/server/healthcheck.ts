@@ -4,7 +4,7 @@ import {
   Health,
   HealthCheckResponse_ServingStatus as Serving,
 } from '../../gen/grpc/health/v1/health_pb.js';
-import { DEFAULT_SERVER_SOCKET_PATH, rpcErrorText, socketClient } from './client.js';
+import { adminClients, errorText, SOCKET_PATH_FLAG } from './client.js';
 import { usage } from './validate.js';
 
 // How long the check waits for the server before calling it unhealthy.
@@ -12,12 +12,7 @@ const CHECK_TIMEOUT_MS = 5_000;
 
 const FLAGS = new FlagSet('health', [
   { name: 'shallow', kind: 'bool', usage: 'Perform a less stringent health check' },
-  {
-    name: 'socketPath',
-    kind: 'string',
-    usage: 'Path to the SPIRE Server API socket',
-    default: DEFAULT_SERVER_SOCKET_PATH,
-  },
+  SOCKET_PATH_FLAG,
   { name: 'verbose', kind: 'bool', usage: 'Print verbose information' },
 ]);
 
@@ -34,19 +29,19 @@ export const serverHealthcheckCommand: Command = {
     if (!parsed.ok) return usage(parsed, io);
     const verbose = parsed.values.verbose === true;
     if (verbose) io.stdout.write('Checking server health...\n');
-    const { client, close } = socketClient(Health, String(parsed.values.socketPath));
+    const server = adminClients(String(parsed.values.socketPath));
     try {
-      const resp = await client.check({}, { timeoutMs: CHECK_TIMEOUT_MS });
+      const resp = await server.client(Health).check({}, { timeoutMs: CHECK_TIMEOUT_MS });
       if (resp.status !== Serving.SERVING) {
         io.stderr.write(`Server is unhealthy: server returned status "${Serving[resp.status]}"\n`);
         return 1;
       }
     } catch (err) {
-      if (verbose) io.stderr.write(`Failed to check health: ${rpcErrorText(err)}\n`);
+      if (verbose) io.stderr.write(`Failed to check health: ${errorText(err)}\n`);
       io.stderr.write('Server is unhealthy: unable to determine health\n');
       return 1;
     } finally {
-      close();
+      server.close();
     }
     io.stdout.write('Server is healthy.\n');
     return 0;

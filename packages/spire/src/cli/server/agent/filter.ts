@@ -2,7 +2,7 @@
 
 import type { FlagSpec, FlagValues } from '../../../common/cli/flagset.js';
 import { SelectorMatch_MatchBehavior as Match } from '../../../gen/spire/api/types/selector_pb.js';
-import { CliError } from '../token/client.js';
+import { CliError } from '../client.js';
 
 /** SPIRE's filter flags. */
 export const AGENT_FILTER_FLAGS: readonly FlagSpec[] = [

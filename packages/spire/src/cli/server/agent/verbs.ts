@@ -11,7 +11,7 @@ import {
 } from '../../../gen/spire/api/server/agent/v1/agent_pb.js';
 import type { Agent as AgentType } from '../../../gen/spire/api/types/agent_pb.js';
 import { AgentSchema } from '../../../gen/spire/api/types/agent_pb.js';
-import { adminCommand, CliError, printJson } from '../token/client.js';
+import { adminCommand, CliError, printJson } from '../client.js';
 import { AGENT_FILTER_FLAGS, agentFilter } from './filter.js';
 import { plural, printAgents } from './print.js';
 

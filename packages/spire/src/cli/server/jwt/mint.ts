@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { SpiffeId } from '@spire-ts/spiffe';
 import { MintJWTSVIDResponseSchema, SVID } from '../../../gen/spire/api/server/svid/v1/svid_pb.js';
-import { adminCommand, CliError, errorText, printJson } from '../token/client.js';
+import { adminCommand, CliError, errorText, printJson } from '../client.js';
 import { writeOut } from '../x509/mint.js';
 
 /**

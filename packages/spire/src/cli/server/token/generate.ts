@@ -1,7 +1,7 @@
 import { SpiffeId } from '@spire-ts/spiffe';
 import { Agent } from '../../../gen/spire/api/server/agent/v1/agent_pb.js';
 import { JoinTokenSchema } from '../../../gen/spire/api/types/jointoken_pb.js';
-import { adminCommand, printJson } from './client.js';
+import { adminCommand, printJson } from '../client.js';
 
 /**
  * `spire-server token generate [-spiffeID ID] [-ttl 600]`: prints `Token: <token>`, and a warning

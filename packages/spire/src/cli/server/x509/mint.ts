@@ -6,7 +6,7 @@ import * as x509 from '@peculiar/x509';
 import { SpiffeId } from '@spire-ts/spiffe';
 import { Bundle } from '../../../gen/spire/api/server/bundle/v1/bundle_pb.js';
 import { SVID } from '../../../gen/spire/api/server/svid/v1/svid_pb.js';
-import { adminCommand, CliError, errorText } from '../token/client.js';
+import { adminCommand, CliError, errorText } from '../client.js';
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
