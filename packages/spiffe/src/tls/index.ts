@@ -1,11 +1,17 @@
 export { createMtlsAgent } from './agent.js';
 export { type Authorizer, adaptMatcher, authorizeIf } from './authorizer.js';
 export {
+  DEFAULT_PEER_CERTIFICATE_CACHE_SIZE,
+  PeerCertificateCache,
+  peerCertificates,
+} from './cert-cache.js';
+export {
   mtlsClientOptions,
   mtlsWebClientOptions,
   type SpiffeClientOptions,
   tlsClientOptions,
 } from './client.js';
+export { createSpiffeGrpcTransport, type SpiffeGrpcTransportOptions } from './connect.js';
 export { TlsAuthError, TlsAuthErrorCode } from './errors.js';
 export { peerSpiffeId } from './peer.js';
 export {

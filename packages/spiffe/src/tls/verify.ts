@@ -4,6 +4,7 @@ import type { X509BundleSource } from '../bundle/index.js';
 import type { SpiffeId } from '../spiffeid/index.js';
 import { verifyX509Svid } from '../svid/x509/index.js';
 import type { Authorizer } from './authorizer.js';
+import { peerCertificates } from './cert-cache.js';
 import { TlsAuthError, TlsAuthErrorCode } from './errors.js';
 
 /** A verified and authorized peer. */
@@ -34,7 +35,7 @@ export function peerChain(cert: PeerCertificate | DetailedPeerCertificate | unde
  * Throws {@link TlsAuthError} naming the peer's ID (when known) and the rule broken.
  */
 export function authenticatePeer(
-  chain: Buffer[],
+  chain: readonly Uint8Array[],
   bundles: X509BundleSource,
   authorize: Authorizer,
   role: 'client' | 'server',
@@ -42,9 +43,10 @@ export function authenticatePeer(
   if (chain.length === 0) {
     throw new TlsAuthError(TlsAuthErrorCode.NoPeerCertificate, `${role} presented no certificate`);
   }
+  const certs = parseChain(chain, role);
   let verified: AuthenticatedPeer;
   try {
-    verified = verifyX509Svid(Buffer.concat(chain), bundles);
+    verified = verifyX509Svid(certs, bundles);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new TlsAuthError(
@@ -64,4 +66,19 @@ export function authenticatePeer(
     );
   }
   return verified;
+}
+
+function parseChain(chain: readonly Uint8Array[], role: string): X509Certificate[] {
+  return chain.map((der, i) => {
+    try {
+      return peerCertificates.parse(der);
+    } catch (err) {
+      const which = i === 0 ? 'leaf' : `certificate ${i + 1}`;
+      throw new TlsAuthError(
+        TlsAuthErrorCode.PeerUnverified,
+        `${role} ${which} is not a valid der certificate`,
+        { cause: err },
+      );
+    }
+  });
 }
