@@ -4,7 +4,10 @@ export interface PemBlock {
   bytes: Buffer;
 }
 
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
+const BEGIN = '-----BEGIN ';
+const END = '-----END ';
+const DASHES = '-----';
+const LABEL = /^[A-Z0-9 ]+$/;
 const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** True when the input looks like PEM text rather than DER bytes. */
@@ -18,20 +21,45 @@ export function looksLikePem(input: Uint8Array): boolean {
  * `Buffer.from(s, 'base64')`, stray characters and non-canonical padding bits are refused so
  * that two different texts never decode to the same bytes. Returns undefined on any defect,
  * including text outside blocks other than white space.
+ *
+ * The scan only moves forward (each `indexOf` starts where the last one stopped), so a hostile
+ * text of many openers without an END line costs linear time, not a rescan per opener.
  */
 export function decodePem(text: string): PemBlock[] | undefined {
   const blocks: PemBlock[] = [];
-  let last = 0;
-  for (const match of text.matchAll(BLOCK)) {
-    const [whole, label, body, endLabel] = match;
-    if (label !== endLabel || text.slice(last, match.index).trim() !== '') return undefined;
-    const bytes = decodeBase64Strict((body as string).replace(/\s+/g, ''));
-    if (bytes === undefined) return undefined;
-    blocks.push({ label: label as string, bytes });
-    last = match.index + whole.length;
+  let pos = 0;
+  for (;;) {
+    const begin = text.indexOf(BEGIN, pos);
+    if (text.slice(pos, begin === -1 ? text.length : begin).trim() !== '') return undefined;
+    if (begin === -1) return blocks;
+
+    const read = readBlock(text, begin);
+    if (read === undefined) return undefined;
+    blocks.push(read.block);
+    pos = read.next;
   }
-  if (text.slice(last).trim() !== '') return undefined;
-  return blocks;
+}
+
+/** One block starting at `begin` (RFC 7468 §2), and the offset after its END line. */
+function readBlock(text: string, begin: number): { block: PemBlock; next: number } | undefined {
+  const labelStart = begin + BEGIN.length;
+  const labelEnd = text.indexOf(DASHES, labelStart);
+  if (labelEnd === -1) return undefined;
+  const label = text.slice(labelStart, labelEnd);
+  if (!LABEL.test(label)) return undefined;
+
+  let bodyStart = labelEnd + DASHES.length;
+  if (text.charCodeAt(bodyStart) === 0x0d) bodyStart += 1;
+  if (text.charCodeAt(bodyStart) !== 0x0a) return undefined;
+  bodyStart += 1;
+
+  // The first END marker closes the block; it must carry the same label.
+  const end = text.indexOf(END, bodyStart);
+  const closing = `${END}${label}${DASHES}`;
+  if (end === -1 || !text.startsWith(closing, end)) return undefined;
+  const bytes = decodeBase64Strict(text.slice(bodyStart, end).replace(/\s+/g, ''));
+  if (bytes === undefined) return undefined;
+  return { block: { label, bytes }, next: end + closing.length };
 }
 
 function decodeBase64Strict(body: string): Buffer | undefined {

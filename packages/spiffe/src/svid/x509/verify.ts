@@ -31,6 +31,10 @@ export function verifyX509Svid(
   bundles: X509BundleSource,
   options: VerifyOptions = {},
 ): VerifiedX509Svid {
+  const at = validationInstant(options);
+  if (typeof bundles?.getX509BundleForTrustDomain !== 'function') {
+    throw new TypeError('bundles must be an X509BundleSource (getX509BundleForTrustDomain)');
+  }
   const certs = decodeCertificates(chain);
   for (const [i, cert] of certs.entries()) certInfo(cert, certLabel(i));
   const id = checkLeaf(certInfo(certs[0] as X509Certificate, 'leaf'));
@@ -43,6 +47,18 @@ export function verifyX509Svid(
       `no x509 bundle for trust domain "${id.trustDomain}" of leaf spiffe id "${id}"`,
     );
   }
-  const verifiedChain = verifyPath(certs, bundle.x509Authorities(), options.at ?? new Date());
+  const verifiedChain = verifyPath(certs, bundle.x509Authorities(), at);
   return { id, verifiedChain };
+}
+
+/**
+ * RFC 5280 §6.1.1 (b): the instant the path is checked at. An Invalid Date compares false with
+ * every bound, which would let an expired chain through, so it is refused like a non-Date.
+ */
+function validationInstant(options: VerifyOptions): Date {
+  const at = options.at ?? new Date();
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+    throw new TypeError('option at must be a valid Date');
+  }
+  return at;
 }

@@ -1,0 +1,104 @@
+import {
+  BundleSet,
+  X509SvidErrorCode as Code,
+  TrustDomain,
+  X509Bundle,
+  X509Svid,
+} from '@spire-ts/spiffe';
+import { describe, expect, it } from 'vitest';
+import { createCa, createLeaf } from '../../support/certs.js';
+
+/** Runs `fn` and returns what it threw (its class name and code), or 'accepted', and the time. */
+function timed(fn: () => unknown): { outcome: string; ms: number } {
+  const start = performance.now();
+  let outcome = 'accepted';
+  try {
+    fn();
+  } catch (err) {
+    const e = err as { code?: string; constructor: { name: string } };
+    outcome = `${e.constructor.name} ${e.code ?? ''}`.trim();
+  }
+  return { outcome, ms: performance.now() - start };
+}
+
+// About 900 kB of PEM openers: a parser that rescans the rest of the text from every opener
+// takes tens of seconds on it; a linear one takes milliseconds.
+const BEGIN_LINES = 32_000;
+
+describe('PEM input that never closes a block is rejected in linear time (RFC 7468 §2)', () => {
+  const cases: [string, string, (text: string) => unknown][] = [
+    [
+      'X509Svid.parse certificates',
+      '-----BEGIN CERTIFICATE-----\n',
+      (text) => X509Svid.parse(text, 'unused'),
+    ],
+    [
+      'X509Svid.verify peer chain',
+      '-----BEGIN CERTIFICATE-----\n',
+      (text) => X509Svid.verify(text, new BundleSet()),
+    ],
+    [
+      'X509Svid.parse private key',
+      '-----BEGIN PRIVATE KEY-----\n',
+      (text) => X509Svid.parse(createLeaf(createCa()).pem, text),
+    ],
+    [
+      'X509Svid.parse openers without a line break',
+      '-----BEGIN CERTIFICATE-----',
+      (text) => X509Svid.parse(text, 'unused'),
+    ],
+  ];
+
+  it.each(cases)('%s', (_name, opener, call) => {
+    const { outcome, ms } = timed(() => call(opener.repeat(BEGIN_LINES)));
+    const code = opener.includes('KEY') ? Code.MalformedKey : Code.MalformedCertificate;
+    expect(outcome).toBe(`X509SvidError ${code}`);
+    expect(ms).toBeLessThan(2_000);
+  });
+});
+
+describe('the verification instant must be a valid Date (RFC 5280 §6.1.1 (b))', () => {
+  const ca = createCa();
+  const bundle = new X509Bundle(TrustDomain.fromString('example.org'), [ca.cert]);
+  const expired = createLeaf(ca, {
+    notBefore: new Date(Date.now() - 7_200_000),
+    notAfter: new Date(Date.now() - 3_600_000),
+  });
+
+  const cases: [string, unknown, string][] = [
+    ['an Invalid Date never passes an expired leaf', new Date(Number.NaN), 'TypeError'],
+    ['a number is refused, not misread', Date.now(), 'TypeError'],
+    ['an ISO string is refused, not misread', new Date().toISOString(), 'TypeError'],
+  ];
+
+  it.each(cases)('%s', (_name, at, outcome) => {
+    expect(timed(() => X509Svid.verify([expired.cert], bundle, { at: at as Date })).outcome).toBe(
+      outcome,
+    );
+  });
+
+  it('an expired leaf at a valid instant is still ERR_X509SVID_EXPIRED', () => {
+    expect(timed(() => X509Svid.verify([expired.cert], bundle, { at: new Date() })).outcome).toBe(
+      `X509SvidError ${Code.Expired}`,
+    );
+  });
+
+  it('the TypeError names the option and the rule', () => {
+    expect(() => X509Svid.verify([expired.cert], bundle, { at: new Date(Number.NaN) })).toThrow(
+      'option at must be a valid Date',
+    );
+  });
+});
+
+describe('a bundle source that is not one is a TypeError that says so', () => {
+  const leaf = createLeaf(createCa());
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'example.org'],
+  ])('%s', (_name, bundles) => {
+    expect(() => X509Svid.verify([leaf.cert], bundles as unknown as BundleSet)).toThrow(
+      new TypeError('bundles must be an X509BundleSource (getX509BundleForTrustDomain)'),
+    );
+  });
+});
