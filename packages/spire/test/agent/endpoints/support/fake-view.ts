@@ -85,7 +85,10 @@ export class FakeView implements WorkloadCacheView {
   jwtRequests: { audience: readonly string[]; spiffeId: string | undefined }[] = [];
   readonly #changes = new EventEmitter();
 
-  constructor(readonly authority: FakeAuthority) {}
+  constructor(readonly authority: FakeAuthority) {
+    // Every open stream listens; a hundred concurrent ones are expected, not a leak.
+    this.#changes.setMaxListeners(0);
+  }
 
   /** Announces a change made to `entries` or `federated`. */
   changed(): void {
