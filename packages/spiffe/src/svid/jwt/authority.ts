@@ -25,7 +25,9 @@ function signatureInvalid(message: string): JwtSvidError {
 export function verifyWithBundle(subject: SpiffeId, parts: SignedParts, bundles: JwtBundleSource) {
   const td = subject.trustDomain;
   const bundle = bundles.getJwtBundleForTrustDomain(td);
-  if (bundle === undefined) {
+  // A source that answers with another trust domain's bundle must not let that trust domain's
+  // authorities vouch for this subject (trust domain confusion): treat it as no bundle.
+  if (bundle === undefined || !bundle.trustDomain.equals(td)) {
     throw new JwtSvidError(
       JwtSvidErrorCode.NO_BUNDLE,
       `no jwt bundle for trust domain "${td.name}" of claim sub`,

@@ -31,8 +31,17 @@ export function decodeSegment(segment: string, name: string): Buffer {
   return bytes;
 }
 
+/** RFC 7519 §7.2 step 7 (RFC 8259 §8.1): the JSON is UTF-8; a bad byte is not replaced. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function decodeJsonObject(segment: string, name: string): Record<string, unknown> {
-  const text = decodeSegment(segment, name).toString('utf8');
+  let text: string;
+  try {
+    text = utf8.decode(decodeSegment(segment, name));
+  } catch (err) {
+    if (err instanceof JwtSvidError) throw err;
+    throw malformed(`token ${name} must be utf-8`, err);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -16,7 +16,10 @@ function deepFreeze<T>(root: T): T {
     const value = pending.pop();
     if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
       Object.freeze(value);
-      pending.push(...Object.values(value));
+      // One push per child: spreading a huge array or object as arguments overflows the stack.
+      for (const child of Object.values(value)) {
+        if (typeof child === 'object' && child !== null) pending.push(child);
+      }
     }
   }
   return root;
