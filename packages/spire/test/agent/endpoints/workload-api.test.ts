@@ -406,23 +406,28 @@ describe('FetchJWTSVID', () => {
     expect(payload).toMatchObject({ sub: expected[0], aud: ['aud1', 'aud2'] });
   });
 
-  it('a failure to mint is Unavailable naming the identity', async () => {
+  it.each([
+    ['the requested identity', 'spiffe://example.org/a', '"spiffe://example.org/a"'],
+    [
+      'every identity when none is requested',
+      '',
+      '"spiffe://example.org/a, spiffe://example.org/b"',
+    ],
+  ])('a failure to mint is Unavailable naming %s', async (_name, spiffeId, named) => {
     view.entries = [
       { selectors: [UID], identity: await makeIdentity(own, 'spiffe://example.org/a') },
+      { selectors: [UID], identity: await makeIdentity(own, 'spiffe://example.org/b') },
     ];
     view.jwtFailure = new Error('server unreachable');
     await start();
 
     const got = await failure(() =>
-      workloadClient(socketPath).fetchJWTSVID({
-        audience: ['a'],
-        spiffeId: 'spiffe://example.org/a',
-      }),
+      workloadClient(socketPath).fetchJWTSVID({ audience: ['a'], spiffeId }),
     );
 
     expect(got).toEqual({
       code: Code.Unavailable,
-      message: 'could not fetch "spiffe://example.org/a" JWT-SVID: server unreachable',
+      message: `could not fetch ${named} JWT-SVID: server unreachable`,
     });
   });
 });

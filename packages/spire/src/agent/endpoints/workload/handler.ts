@@ -118,7 +118,8 @@ export class WorkloadApiHandler implements ServiceImpl<typeof SpiffeWorkloadAPI>
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.#log.error({ ...fields(caller), [LogField.Error]: err }, 'Could not fetch JWT-SVID');
-      throw WorkloadStatus.jwtUnavailable(wanted?.toString() ?? '', reason);
+      const ids = wanted ? [wanted] : entitled.map((identity) => identity.spiffeId);
+      throw WorkloadStatus.jwtUnavailable(ids.join(', '), reason);
     }
     if (svids.length === 0) throw this.#noIdentity(caller);
     return create(JWTSVIDResponseSchema, {
