@@ -23,7 +23,8 @@ import {
   PermissionDeniedDetailsSchema,
   type PermissionDeniedDetails_Reason as Reason,
 } from '../../gen/spire/api/types/status_pb.js';
-import { CallerVerificationError, callerFromPeer, normalizeSerial } from './caller.js';
+import { type NodeStatus, nodeStatusOf } from '../cache/node-status.js';
+import { CallerVerificationError, callerFromPeer } from './caller.js';
 import type { AuthorizedCaller, Caller, CallerClass, ServerContext } from './context.js';
 import { allowedClasses } from './policy.js';
 
@@ -130,51 +131,59 @@ function isAgentPath(ctx: ServerContext, id: SpiffeId): boolean {
 /**
  * Reference §3.8: the agent's SVID must be unexpired, its node attested and not banned, and the
  * SVID's serial the node's current one, or its new one (which this first use makes current).
- * Returns the reason to refuse, or undefined when the agent is active.
+ * Returns the reason to refuse, or undefined when the agent is active. The node's status comes
+ * from the in-memory node-status cache, which every change to the node clears, so a ban or an
+ * evict is seen by the very next call; only a miss reads the datastore.
  */
 async function checkAgent(
   ctx: ServerContext,
   caller: Extract<Caller, { kind: 'x509' }>,
 ): Promise<Reason | undefined> {
   const id = caller.id.toString();
-  const log = ctx.log.child({ [LogField.CallerId]: id });
   if (ctx.clock.now() >= caller.expiresAt * 1000) {
-    log.error('Agent SVID is expired');
+    agentLog(ctx, id).error('Agent SVID is expired');
     return PermissionDeniedDetails_Reason.AGENT_EXPIRED;
   }
-  const node = await ctx.datastore.fetchAttestedNode(id);
+  const node = await ctx.entries.nodeStatus.get(id, (agentId) => loadNodeStatus(ctx, agentId));
   if (!node) {
-    log.error('Agent is not attested');
+    agentLog(ctx, id).error('Agent is not attested');
     return PermissionDeniedDetails_Reason.AGENT_NOT_ATTESTED;
   }
-  if (node.certSerialNumber === '') {
-    log.error('Agent is banned');
+  if (node.banned) {
+    agentLog(ctx, id).error('Agent is banned');
     return PermissionDeniedDetails_Reason.AGENT_BANNED;
   }
-  if (normalizeSerial(node.certSerialNumber) === caller.serialNumber) return undefined;
-  if (
-    node.newCertSerialNumber &&
-    normalizeSerial(node.newCertSerialNumber) === caller.serialNumber
-  ) {
-    await promoteNewSerial(ctx, node);
+  if (node.serial === caller.serialNumber) return undefined;
+  if (node.newSerial !== '' && node.newSerial === caller.serialNumber) {
+    await promoteNewSerial(ctx, id, node);
     return undefined;
   }
-  log.error(
-    { [LogField.SerialNumber]: caller.serialNumber, expected: node.certSerialNumber },
+  agentLog(ctx, id).error(
+    { [LogField.SerialNumber]: caller.serialNumber, expected: node.serial },
     'Agent SVID is not active',
   );
   return PermissionDeniedDetails_Reason.AGENT_NOT_ACTIVE;
 }
 
-/** The renewed SVID is in use: it becomes the node's current one (§3.8). */
-async function promoteNewSerial(
-  ctx: ServerContext,
-  node: NonNullable<Awaited<ReturnType<ServerContext['datastore']['fetchAttestedNode']>>>,
-): Promise<void> {
+function agentLog(ctx: ServerContext, id: string) {
+  return ctx.log.child({ [LogField.CallerId]: id });
+}
+
+async function loadNodeStatus(ctx: ServerContext, id: string): Promise<NodeStatus | undefined> {
+  const node = await ctx.datastore.fetchAttestedNode(id);
+  return node ? nodeStatusOf(node) : undefined;
+}
+
+/**
+ * The renewed SVID is in use: it becomes the node's current one (§3.8). This is the only
+ * datastore write of the check, made once: the change notice clears the cached status.
+ */
+async function promoteNewSerial(ctx: ServerContext, id: string, node: NodeStatus): Promise<void> {
   try {
     await ctx.datastore.updateAttestedNode(
       {
-        ...node,
+        spiffeId: id,
+        attestationDataType: '',
         certSerialNumber: node.newCertSerialNumber,
         certNotAfter: node.newCertNotAfter,
         newCertSerialNumber: '',
@@ -194,7 +203,7 @@ async function promoteNewSerial(
       Code.Internal,
     );
   }
-  await ctx.changed.nodes([node.spiffeId]);
+  await ctx.changed.nodes([id]);
 }
 
 /** SPIRE's refusal: PermissionDenied naming the method, with the agent reason as a detail. */

@@ -8,7 +8,11 @@ import type { HandlerContext } from '@connectrpc/connect';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { SpiffeId, TrustDomain, X509Bundle, X509Svid } from '@spire-ts/spiffe';
 import { callerPeer, type PeerInfo } from '../../common/grpc/index.js';
+import { normalizeSerial } from '../cache/node-status.js';
 import type { Caller, ServerContext } from './context.js';
+
+/** Serial form of attested-node records (kept here for existing importers). */
+export { normalizeSerial };
 
 /**
  * The caller of the current RPC. A Unix-socket caller is `local`; a TLS caller with a certificate
@@ -57,28 +61,67 @@ export class CallerVerificationError extends ConnectError {
   }
 }
 
+type X509Caller = Extract<Caller, { kind: 'x509' }>;
+
+/**
+ * A chain verified on a connection. The chain cannot change within a TLS connection, so it is
+ * verified once; each call then re-checks the two things that can change: the time (it must lie
+ * within every certificate's validity on the path) and the trust (the authority that ended the
+ * path must still be in the bundle). Failing either, the chain is verified again from scratch.
+ */
+interface VerifiedChain {
+  readonly ctx: ServerContext;
+  readonly caller: X509Caller;
+  /** DER of the bundle authority that ended the path. */
+  readonly anchor: Buffer;
+  /** Latest notBefore and earliest notAfter on the path, milliseconds. */
+  readonly validFromMs: number;
+  readonly validUntilMs: number;
+}
+
+/** Verified chains by the presented-certificates array, which a connection's peer holds once. */
+const verifiedChains = new WeakMap<readonly Uint8Array[], VerifiedChain>();
+
 async function x509Caller(
   ctx: ServerContext,
   chain: readonly Uint8Array[],
   remoteAddress: string,
 ): Promise<Caller> {
+  const held = verifiedChains.get(chain);
+  if (held?.ctx === ctx && (await stillValid(held))) return held.caller;
+
+  const verified = await verifyChain(ctx, chain, remoteAddress);
+  verifiedChains.set(chain, verified);
+  return verified.caller;
+}
+
+/** The connection's verified chain is still within its validity and still trusted. */
+async function stillValid(held: VerifiedChain): Promise<boolean> {
+  const { ctx, caller, anchor } = held;
+  const now = ctx.clock.now();
+  if (now < held.validFromMs || now > held.validUntilMs) return false;
+  const td = caller.id.trustDomain;
+  // Our own CA's authorities are in memory; only other anchors need the stored bundle.
+  if (td.equals(ctx.trustDomain) && ctx.ca.bundle().x509Authorities.some((a) => anchor.equals(a))) {
+    return true;
+  }
+  const stored = await ctx.datastore.fetchBundle(td.name);
+  return stored?.x509Authorities.some((a) => anchor.equals(a.asn1)) === true;
+}
+
+/** Full verification of the chain against the bundle of the leaf's trust domain, now. */
+async function verifyChain(
+  ctx: ServerContext,
+  chain: readonly Uint8Array[],
+  remoteAddress: string,
+): Promise<VerifiedChain> {
   const leafInfo = unverifiedLeaf(chain[0]);
   const td = leafInfo.id?.trustDomain;
-  const bundle = td ? await x509BundleFor(ctx, td) : undefined;
   try {
+    const bundle = td ? await x509BundleFor(ctx, td) : undefined;
     if (!bundle) throw new Error(`no bundle for trust domain "${td?.name ?? ''}"`);
-    const verified = X509Svid.verify(joinDer(chain), bundle, {
-      at: new Date(ctx.clock.now()),
-    });
-    const leaf = verified.verifiedChain[0] as X509Certificate;
-    return {
-      kind: 'x509',
-      id: verified.id,
-      chain,
-      serialNumber: normalizeSerial(leaf.serialNumber),
-      expiresAt: Math.floor(Date.parse(leaf.validTo) / 1000),
-      remoteAddress,
-    };
+    const verified = X509Svid.verify(joinDer(chain), bundle, { at: new Date(ctx.clock.now()) });
+    return verifiedChainOf(ctx, verified.id, chain, verified.verifiedChain, remoteAddress);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new CallerVerificationError(
@@ -87,6 +130,32 @@ async function x509Caller(
       err,
     );
   }
+}
+
+function verifiedChainOf(
+  ctx: ServerContext,
+  id: SpiffeId,
+  chain: readonly Uint8Array[],
+  path: readonly X509Certificate[],
+  remoteAddress: string,
+): VerifiedChain {
+  const leaf = path[0] as X509Certificate;
+  const anchor = path[path.length - 1] as X509Certificate;
+  const caller: X509Caller = {
+    kind: 'x509',
+    id,
+    chain,
+    serialNumber: normalizeSerial(leaf.serialNumber),
+    expiresAt: Math.floor(Date.parse(leaf.validTo) / 1000),
+    remoteAddress,
+  };
+  return {
+    ctx,
+    caller,
+    anchor: anchor.raw,
+    validFromMs: Math.max(...path.map((c) => Date.parse(c.validFrom))),
+    validUntilMs: Math.min(...path.map((c) => Date.parse(c.validTo))),
+  };
 }
 
 /** Reads the leaf's URI SAN and expiry without trusting them (for denial reasons only). */
@@ -123,12 +192,6 @@ export async function x509BundleFor(
     td,
     [...unique.values()].map((d) => new X509Certificate(d)),
   );
-}
-
-/** A certificate serial as the attested-node records hold it: lower-case hex, no leading zeros. */
-export function normalizeSerial(serial: string): string {
-  const hex = serial.replace(/:/g, '').toLowerCase().replace(/^0+/, '');
-  return hex === '' ? '0' : hex;
 }
 
 function joinDer(chain: readonly Uint8Array[]): Uint8Array {

@@ -10,8 +10,11 @@
  * Node-alias entries themselves are not returned: they name groups of agents, not workloads.
  *
  * The cache is built once from the datastore, then kept current by `upsertEntry`, `removeEntry`,
- * `setAgent` and `removeAgent` as changes arrive, so that a lookup reads memory only.
+ * `setAgent` and `removeAgent` as changes arrive, so that a lookup reads memory only. The same
+ * agent changes drop the agent's record from {@link AuthorizedEntriesCache.nodeStatus}, the
+ * statuses the per-call agent checks read.
  */
+import { NodeStatusCache } from './node-status.js';
 
 /** A selector as stored on entries and nodes. */
 export interface CacheSelector {
@@ -55,6 +58,12 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
   readonly #aliasesBySelector = new Map<string, Set<string>>();
   /** agent SPIFFE ID -> its node selector keys. */
   readonly #agents = new Map<string, ReadonlySet<string>>();
+
+  /**
+   * Attested-node statuses for the agent checks (reference §3.8), dropped for an agent whenever
+   * {@link setAgent} or {@link removeAgent} hears of a change to its node.
+   */
+  readonly nodeStatus = new NodeStatusCache();
 
   constructor(options: AuthorizedEntriesCacheOptions) {
     this.#serverId = options.serverId;
@@ -110,11 +119,13 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
 
   /** Records (or replaces) an attested agent's node selectors. */
   setAgent(agentId: string, selectors: readonly CacheSelector[]): void {
+    this.nodeStatus.invalidate(agentId);
     this.#agents.set(agentId, new Set(selectors.map(selectorKey)));
   }
 
   /** Forgets an agent (evicted, banned or pruned); its aliases no longer apply. */
   removeAgent(agentId: string): void {
+    this.nodeStatus.invalidate(agentId);
     this.#agents.delete(agentId);
   }
 
