@@ -28,6 +28,10 @@ export function rememberLeafPeer(fingerprint256: string, id: SpiffeId): void {
  * The SPIFFE ID of the peer of `socket`, as authenticated by this library's TLS options
  * (either side). Throws `ERR_TLS_PEER_NOT_AUTHENTICATED` for any other socket.
  *
+ * On Node 20 a client socket's `getPeerX509Certificate()` consumes the peer certificate (later
+ * calls, and `getPeerCertificate()`, return nothing), so this reads `getPeerCertificate()` and
+ * remembers the answer per socket: call it before any `getPeerX509Certificate()` of your own.
+ *
  * @example
  * server.on('request', (req, res) => res.end(peerSpiffeId(req.socket as TLSSocket).toString()));
  */
@@ -35,9 +39,12 @@ export function peerSpiffeId(socket: TLSSocket): SpiffeId {
   const known = bySocket.get(socket);
   if (known) return known;
   if (socket.authorized) {
-    const leaf = socket.getPeerX509Certificate();
-    const id = leaf ? byLeaf.get(leaf.fingerprint256) : undefined;
-    if (id) return id;
+    const fingerprint = socket.getPeerCertificate()?.fingerprint256;
+    const id = fingerprint ? byLeaf.get(fingerprint) : undefined;
+    if (id) {
+      bySocket.set(socket, id);
+      return id;
+    }
   }
   throw new TlsAuthError(
     TlsAuthErrorCode.PeerNotAuthenticated,

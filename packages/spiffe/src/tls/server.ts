@@ -69,15 +69,15 @@ function authenticateClient(
 ): boolean {
   const bundles: X509BundleSource = config.source.getX509BundleSet();
   try {
+    const presented = socket.getPeerCertificate(true);
     const peer = authenticatePeer(
-      peerChain(socket.getPeerCertificate(true)),
+      peerChain(presented),
       bundles,
       config.authorize as Authorizer,
       'client',
     );
     rememberSocketPeer(socket, peer.id);
-    const leaf = socket.getPeerX509Certificate();
-    if (leaf) rememberLeafPeer(leaf.fingerprint256, peer.id);
+    if (presented?.fingerprint256) rememberLeafPeer(presented.fingerprint256, peer.id);
     return true;
   } catch (err) {
     socket.destroy();

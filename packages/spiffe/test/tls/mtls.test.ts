@@ -70,6 +70,16 @@ describe('SPIFFE mTLS over node:tls', () => {
     expect(seen).toEqual([clientId.toString()]);
   });
 
+  it('peerSpiffeId answers every time on a client socket (Node 20 consumes getPeerX509Certificate)', async () => {
+    const { server } = echoServer(new MutableSource(svidFor(td, '/server'), bundlesOf(td)));
+    const port = await listen(server);
+    const socket = await dial(port, new MutableSource(svidFor(td, '/client'), bundlesOf(td)));
+
+    const answers = [peerSpiffeId(socket), peerSpiffeId(socket), peerSpiffeId(socket)];
+
+    expect(answers.map(String)).toEqual(Array(3).fill(serverId.toString()));
+  });
+
   it.each([
     ['one id', matchId(serverId), true],
     ['one of', matchOneOf(SpiffeId.fromString('spiffe://example.org/x'), serverId), true],
