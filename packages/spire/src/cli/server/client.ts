@@ -46,6 +46,8 @@ export interface AdminClients {
 /** The parsed flags and output mode handed to a verb. */
 export interface VerbContext {
   readonly flags: FlagValues;
+  /** The names of the flags given on the command line. */
+  readonly given: ReadonlySet<string>;
   readonly io: CliIo;
   readonly json: boolean;
   readonly server: AdminClients;
@@ -80,7 +82,8 @@ export function adminCommand(
       }
       const server = adminClients(String(parsed.values.socketPath));
       try {
-        await body({ flags: parsed.values, io, json: output === 'json', server });
+        const json = output === 'json';
+        await body({ flags: parsed.values, given: parsed.set, io, json, server });
         return 0;
       } catch (err) {
         io.stderr.write(`Error: ${errorText(err)}\n`);

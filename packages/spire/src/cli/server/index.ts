@@ -6,6 +6,10 @@ import {
   agentListCommand,
   agentShowCommand,
 } from './agent/verbs.js';
+import { entryCreateCommand } from './entry/create.js';
+import { entryDeleteCommand } from './entry/delete.js';
+import { entryCountCommand, entryShowCommand } from './entry/show.js';
+import { entryUpdateCommand } from './entry/update.js';
 import { serverHealthcheckCommand } from './healthcheck.js';
 import { jwtMintCommand } from './jwt/mint.js';
 import { serverRunCommand } from './run.js';
@@ -27,6 +31,11 @@ export const serverCommands: Command[] = [
   agentShowCommand,
   agentEvictCommand,
   agentBanCommand,
+  entryCountCommand,
+  entryCreateCommand,
+  entryUpdateCommand,
+  entryDeleteCommand,
+  entryShowCommand,
   x509MintCommand,
   jwtMintCommand,
 ];

@@ -6,6 +6,8 @@ export interface CliIo {
   readonly env: (name: string) => string | undefined;
   /** Working directory relative paths start from. */
   readonly cwd: string;
+  /** Reads standard input to its end (`-data -`, `bundle set` without `-path`); none if absent. */
+  readonly readStdin?: () => Promise<Uint8Array>;
 }
 
 /** The real process streams, environment and working directory. */
@@ -15,6 +17,11 @@ export function processIo(): CliIo {
     stderr: process.stderr,
     env: (name) => process.env[name],
     cwd: process.cwd(),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
   };
 }
 
