@@ -2,6 +2,7 @@ import type { TrustDomain } from '../spiffeid/index.js';
 import { JwtBundle } from './jwt-bundle.js';
 import type { JwtBundleSource, X509BundleSource } from './source.js';
 import { SpiffeBundle } from './spiffe-bundle.js';
+import { type TrustDomainArg, toTrustDomain } from './trust-domain-arg.js';
 import { X509Bundle } from './x509-bundle.js';
 
 /**
@@ -34,9 +35,9 @@ export class BundleSet implements X509BundleSource, JwtBundleSource, Iterable<Sp
     return previous;
   }
 
-  /** Removes the bundle of `td`; true when there was one. */
-  remove(td: TrustDomain): boolean {
-    return this.#bundles.delete(td.name);
+  /** Removes the bundle of `td` (a TrustDomain or a name); true when there was one. */
+  remove(td: TrustDomainArg): boolean {
+    return this.#bundles.delete(toTrustDomain(td).name);
   }
 
   /** Removes every bundle. */
@@ -44,14 +45,14 @@ export class BundleSet implements X509BundleSource, JwtBundleSource, Iterable<Sp
     this.#bundles.clear();
   }
 
-  /** The bundle of `td`, or `undefined`. */
-  get(td: TrustDomain): SpiffeBundle | undefined {
-    return this.#bundles.get(td.name);
+  /** The bundle of `td` (a TrustDomain or a name), or `undefined`. */
+  get(td: TrustDomainArg): SpiffeBundle | undefined {
+    return this.#bundles.get(toTrustDomain(td).name);
   }
 
-  /** True when the set has a bundle for `td`. */
-  has(td: TrustDomain): boolean {
-    return this.#bundles.has(td.name);
+  /** True when the set has a bundle for `td` (a TrustDomain or a name). */
+  has(td: TrustDomainArg): boolean {
+    return this.#bundles.has(toTrustDomain(td).name);
   }
 
   /** Number of trust domains in the set. */

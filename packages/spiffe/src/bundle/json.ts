@@ -40,6 +40,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function decodeUtf8(input: string | Uint8Array): string {
   if (typeof input === 'string') return input;
+  if (!(input instanceof Uint8Array)) {
+    const got = input === null ? 'null' : typeof input;
+    throw new TypeError(`json must be a string or a Uint8Array, got ${got}`);
+  }
   try {
     return utf8.decode(input);
   } catch (cause) {

@@ -4,6 +4,7 @@ import { BundleError, BundleErrorCode } from './errors.js';
 import { assertPublicKey, jwkFromPublicKey } from './jwk.js';
 import { addJwtAuthority, readJwkSet, readJwtAuthority, USE_JWT_SVID } from './jwks.js';
 import type { JwtBundleSource } from './source.js';
+import { type TrustDomainArg, toTrustDomain } from './trust-domain-arg.js';
 
 /**
  * `use` values accepted in a plain JWK Set: none (what SPIRE serves on the Workload API), the
@@ -25,8 +26,12 @@ export class JwtBundle implements JwtBundleSource {
 
   readonly #authorities: ReadonlyMap<string, KeyObject>;
 
-  /** Builds a bundle from keys already loaded; `authorities` (kid to public key) is copied. */
-  constructor(trustDomain: TrustDomain, authorities: ReadonlyMap<string, KeyObject>) {
+  /**
+   * Builds a bundle from keys already loaded; `authorities` (kid to public key) is copied. The
+   * trust domain may be given by name (`'example.org'`).
+   */
+  constructor(trustDomain: TrustDomainArg, authorities: ReadonlyMap<string, KeyObject>) {
+    const td = toTrustDomain(trustDomain);
     const copy = new Map<string, KeyObject>();
     for (const [kid, key] of authorities) {
       if (typeof kid !== 'string' || kid === '') {
@@ -38,7 +43,7 @@ export class JwtBundle implements JwtBundleSource {
       assertPublicKey(key, `jwt authority ${JSON.stringify(kid)}`);
       copy.set(kid, key);
     }
-    this.trustDomain = trustDomain;
+    this.trustDomain = td;
     this.#authorities = copy;
     Object.freeze(this);
   }
@@ -49,7 +54,8 @@ export class JwtBundle implements JwtBundleSource {
    * without `use` or with `sig` / `jwt-svid` are loaded, other `use` values, unknown `kty` and
    * entries without `kid` are ignored, and two keys with one `kid` are an error.
    */
-  static parse(td: TrustDomain, jwks: string | Uint8Array): JwtBundle {
+  static parse(td: TrustDomainArg, jwks: string | Uint8Array): JwtBundle {
+    const trustDomain = toTrustDomain(td);
     const { keys } = readJwkSet(jwks);
     const authorities = new Map<string, KeyObject>();
     keys.forEach((entry, i) => {
@@ -58,7 +64,7 @@ export class JwtBundle implements JwtBundleSource {
       const authority = readJwtAuthority(entry, `keys[${i}]`);
       if (authority !== undefined) addJwtAuthority(authorities, authority, `keys[${i}]`);
     });
-    return new JwtBundle(td, authorities);
+    return new JwtBundle(trustDomain, authorities);
   }
 
   /** The authorities, kid to public key (a read-only copy). */

@@ -14,6 +14,7 @@ import { marshalSpiffeBundle } from './marshal.js';
 import { readRefreshHint, readSequence } from './members.js';
 import { refreshIntervalSeconds } from './refresh.js';
 import type { JwtBundleSource, X509BundleSource } from './source.js';
+import { type TrustDomainArg, toTrustDomain } from './trust-domain-arg.js';
 import { readX509Authority } from './x5c.js';
 import { X509Bundle } from './x509-bundle.js';
 
@@ -51,11 +52,14 @@ export class SpiffeBundle implements X509BundleSource, JwtBundleSource {
   readonly #x509: X509Bundle;
   readonly #jwt: JwtBundle;
 
-  /** Builds a bundle from authorities already loaded; the inputs are copied. */
-  constructor(trustDomain: TrustDomain, init: SpiffeBundleInit = {}) {
-    this.trustDomain = trustDomain;
-    this.#x509 = new X509Bundle(trustDomain, init.x509Authorities ?? []);
-    this.#jwt = new JwtBundle(trustDomain, init.jwtAuthorities ?? new Map());
+  /**
+   * Builds a bundle from authorities already loaded; the inputs are copied. The trust domain may
+   * be given by name (`'example.org'`).
+   */
+  constructor(trustDomain: TrustDomainArg, init: SpiffeBundleInit = {}) {
+    this.trustDomain = toTrustDomain(trustDomain);
+    this.#x509 = new X509Bundle(this.trustDomain, init.x509Authorities ?? []);
+    this.#jwt = new JwtBundle(this.trustDomain, init.jwtAuthorities ?? new Map());
     if (init.sequenceNumber !== undefined) this.sequenceNumber = checkSequence(init.sequenceNumber);
     if (init.refreshHintSeconds !== undefined) {
       this.refreshHintSeconds = checkRefreshHint(init.refreshHintSeconds);
@@ -72,11 +76,13 @@ export class SpiffeBundle implements X509BundleSource, JwtBundleSource {
   static parse(td: TrustDomain | string, json: string | Uint8Array): SpiffeBundle;
   static parse(json: string | Uint8Array, td: TrustDomain | string): SpiffeBundle;
   static parse(a: TrustDomain | string | Uint8Array, b: TrustDomain | string | Uint8Array) {
-    const [tdArg, json] = isTrustDomainArg(a) ? [a, b] : [b, a];
-    if (!isTrustDomainArg(tdArg) || json instanceof TrustDomain) {
+    // Neither argument a trust domain: the one that is not JSON text is the bad trust domain.
+    const tdFirst = isTrustDomainArg(a) || (!isTrustDomainArg(b) && !isJsonArg(a));
+    const [tdArg, json] = tdFirst ? [a, b] : [b, a];
+    if (json instanceof TrustDomain || (isJsonArg(a) && isJsonArg(b) && !isTrustDomainArg(tdArg))) {
       throw new TypeError('SpiffeBundle.parse takes a trust domain and a JSON string or bytes');
     }
-    const td = typeof tdArg === 'string' ? TrustDomain.fromString(tdArg) : tdArg;
+    const td = toTrustDomain(tdArg);
     const { root, keys } = readJwkSet(json);
     return bundleFromDocument(td, root, keys);
   }
@@ -204,4 +210,9 @@ function checkRefreshHint(value: number): number {
  */
 function isTrustDomainArg(v: unknown): v is TrustDomain | string {
   return v instanceof TrustDomain || (typeof v === 'string' && !v.trimStart().startsWith('{'));
+}
+
+/** A JSON document argument: text or bytes. */
+function isJsonArg(v: unknown): boolean {
+  return typeof v === 'string' || v instanceof Uint8Array;
 }

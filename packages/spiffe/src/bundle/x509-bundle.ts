@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { TrustDomain } from '../spiffeid/index.js';
 import { certificateToPem, parseDerCertificates, parsePemCertificates } from './certificates.js';
 import type { X509BundleSource } from './source.js';
+import { type TrustDomainArg, toTrustDomain } from './trust-domain-arg.js';
 
 /**
  * The X.509 authorities (CA certificates) of one trust domain: what an X.509-SVID of that trust
@@ -18,9 +19,12 @@ export class X509Bundle implements X509BundleSource {
 
   readonly #authorities: readonly X509Certificate[];
 
-  /** Builds a bundle from certificates already parsed; `authorities` is copied. */
-  constructor(trustDomain: TrustDomain, authorities: Iterable<X509Certificate>) {
-    this.trustDomain = trustDomain;
+  /**
+   * Builds a bundle from certificates already parsed; `authorities` is copied. The trust domain
+   * may be given by name (`'example.org'`).
+   */
+  constructor(trustDomain: TrustDomainArg, authorities: Iterable<X509Certificate>) {
+    this.trustDomain = toTrustDomain(trustDomain);
     this.#authorities = Object.freeze(uniqueCertificates(authorities));
     Object.freeze(this);
   }
@@ -29,13 +33,15 @@ export class X509Bundle implements X509BundleSource {
    * Parses PEM text holding zero or more concatenated `CERTIFICATE` blocks. Any other block type
    * (a private key, a CRL) is an `ERR_BUNDLE_INVALID_PEM` error that names it.
    */
-  static fromPem(td: TrustDomain, pem: string | Uint8Array): X509Bundle {
-    return new X509Bundle(td, parsePemCertificates(pem));
+  static fromPem(td: TrustDomainArg, pem: string | Uint8Array): X509Bundle {
+    const trustDomain = toTrustDomain(td);
+    return new X509Bundle(trustDomain, parsePemCertificates(pem));
   }
 
   /** Parses concatenated DER certificates (the Workload API's `bundle` field form). */
-  static fromDer(td: TrustDomain, der: Uint8Array): X509Bundle {
-    return new X509Bundle(td, parseDerCertificates(der));
+  static fromDer(td: TrustDomainArg, der: Uint8Array): X509Bundle {
+    const trustDomain = toTrustDomain(td);
+    return new X509Bundle(trustDomain, parseDerCertificates(der));
   }
 
   /** The authorities, in order (a frozen array). */
