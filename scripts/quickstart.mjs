@@ -40,7 +40,7 @@ async function main() {
   step(2, 'bin/spire-server run -config conf/server/server.conf &');
   start(SERVER, ['run', '-config', SERVER_CONF], 'server.log');
   step(3, 'bin/spire-server healthcheck');
-  console.log(await until(() => cli(SERVER, ['healthcheck']), 'the server to be healthy'));
+  console.log((await until(() => cli(SERVER, ['healthcheck']), 'the server to be healthy')).trim());
 
   step(4, 'bin/spire-server token generate -spiffeID spiffe://example.org/myagent');
   const generated = await cli(SERVER, [
@@ -56,7 +56,7 @@ async function main() {
   step(5, `bin/spire-agent run -config conf/agent/agent.conf -joinToken ${token} &`);
   start(AGENT, ['run', '-config', AGENT_CONF, '-joinToken', token], 'agent.log');
   step(6, 'bin/spire-agent healthcheck');
-  console.log(await until(() => cli(AGENT, ['healthcheck']), 'the agent to be healthy'));
+  console.log((await until(() => cli(AGENT, ['healthcheck']), 'the agent to be healthy')).trim());
 
   step(
     7,
