@@ -129,8 +129,9 @@ export function validatePath(path: string): void {
 }
 
 /** Checks one path segment on its own (SPIFFE-ID §2.2); a `/` in it is a bad character. */
-export function validateSegment(s: string, start = 0, end = s.length): void {
+export function validateSegment(s: string, start = 0, end?: number): void {
   requireString(s, 'path segment');
+  end ??= s.length;
   if (end === start) {
     throw new SpiffeIdError(Code.EmptySegment, 'path cannot contain empty segments');
   }
@@ -166,9 +167,16 @@ function tooLong(): SpiffeIdError {
   );
 }
 
-/** The code point at `i`, quoted and escaped so control characters stay visible. */
+/**
+ * The code point at `i`, quoted and escaped so control characters stay visible; anything but
+ * printable ASCII also gets its U+ number, since a look-alike (U+212A for `K`) reads as the
+ * letter it imitates.
+ */
 function shown(s: string, i: number): string {
-  return JSON.stringify(String.fromCodePoint(s.codePointAt(i) ?? 0));
+  const cp = s.codePointAt(i) ?? 0;
+  const quoted = JSON.stringify(String.fromCodePoint(cp));
+  if (cp > 0x20 && cp < 0x7f) return quoted;
+  return `${quoted} (U+${cp.toString(16).toUpperCase().padStart(4, '0')})`;
 }
 
 function byteLength(s: string): number {
