@@ -6,6 +6,13 @@ import {
   agentListCommand,
   agentShowCommand,
 } from './agent/verbs.js';
+import {
+  bundleCountCommand,
+  bundleDeleteCommand,
+  bundleListCommand,
+  bundleSetCommand,
+  bundleShowCommand,
+} from './bundle/verbs.js';
 import { entryCreateCommand } from './entry/create.js';
 import { entryDeleteCommand } from './entry/delete.js';
 import { entryCountCommand, entryShowCommand } from './entry/show.js';
@@ -31,6 +38,11 @@ export const serverCommands: Command[] = [
   agentShowCommand,
   agentEvictCommand,
   agentBanCommand,
+  bundleCountCommand,
+  bundleShowCommand,
+  bundleListCommand,
+  bundleSetCommand,
+  bundleDeleteCommand,
   entryCountCommand,
   entryCreateCommand,
   entryUpdateCommand,
