@@ -229,3 +229,29 @@ describe('locating the endpoint (workload-endpoint.json, Workload Endpoint §4)'
     );
   });
 });
+
+describe('bug case C25: endpoint address forms (Workload Endpoint §4)', () => {
+  const table: [string, string][] = [
+    ['unix:///run/spire/agent.sock', 'unix /run/spire/agent.sock'],
+    ['unix:/run/spire/agent.sock', 'unix /run/spire/agent.sock'],
+    ['unix://run/spire/agent.sock', WorkloadEndpointErrorCode.AuthoritySet],
+    ['unix:run/agent.sock', WorkloadEndpointErrorCode.OpaqueOrRelative],
+    ['/run/spire/agent.sock', WorkloadEndpointErrorCode.MissingScheme],
+    ['tcp://127.0.0.1:8000', 'tcp 127.0.0.1 8000'],
+    ['tcp://localhost:8000', WorkloadEndpointErrorCode.HostNotIp],
+    ['tcp://127.0.0.1:8000/foo', WorkloadEndpointErrorCode.PathSet],
+  ];
+
+  it.each(table)('%s is %s', (input, expected) => {
+    let got: string;
+    try {
+      const ep = parseWorkloadEndpoint(input);
+      got = ep.network === 'unix' ? `unix ${ep.path}` : `tcp ${ep.host} ${ep.port}`;
+    } catch (err) {
+      got = caught(() => {
+        throw err;
+      }).code;
+    }
+    expect(got).toBe(expected);
+  });
+});

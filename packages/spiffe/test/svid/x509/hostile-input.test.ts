@@ -102,3 +102,44 @@ describe('a bundle source that is not one is a TypeError that says so', () => {
     );
   });
 });
+
+describe('bug cases C28 and C29: validity of every certificate in the path (X509-SVID §5.1, RFC 5280 §4.1.2.5)', () => {
+  const t0 = new Date('2030-01-01T00:00:00Z').getTime();
+  const td = TrustDomain.fromString('example.org');
+
+  it('C28: a leaf that outlives its CA fails once the CA has expired, naming the authority', () => {
+    const ca = createCa({ notBefore: new Date(t0), notAfter: new Date(t0 + 120_000) });
+    const leaf = createLeaf(ca, {
+      notBefore: new Date(t0 + 100_000),
+      notAfter: new Date(t0 + 160_000),
+    });
+    const bundle = new X509Bundle(td, [ca.cert]);
+    expect(X509Svid.verify([leaf.cert], bundle, { at: new Date(t0 + 120_000) }).id.path).toBe(
+      '/workload',
+    );
+    expect(() => X509Svid.verify([leaf.cert], bundle, { at: new Date(t0 + 121_000) })).toThrow(
+      expect.objectContaining({
+        code: Code.Expired,
+        message: expect.stringContaining('bundle authority 1 expired'),
+      }),
+    );
+  });
+
+  it('C29: a leaf whose notBefore is 20 s ahead of the validator is not yet valid (no leeway)', () => {
+    const ca = createCa({
+      notBefore: new Date(t0 - 3_600_000),
+      notAfter: new Date(t0 + 3_600_000),
+    });
+    const leaf = createLeaf(ca, {
+      notBefore: new Date(t0 + 20_000),
+      notAfter: new Date(t0 + 600_000),
+    });
+    const bundle = new X509Bundle(td, [ca.cert]);
+    expect(timed(() => X509Svid.verify([leaf.cert], bundle, { at: new Date(t0) })).outcome).toBe(
+      `X509SvidError ${Code.NotYetValid}`,
+    );
+    expect(X509Svid.verify([leaf.cert], bundle, { at: new Date(t0 + 20_000) }).id.path).toBe(
+      '/workload',
+    );
+  });
+});
