@@ -6,8 +6,9 @@ export const EXIT_NO_COMMAND = 127;
 /**
  * Runs `<binary> <verb> [<sub>] [flags]`: picks the command with the longest name matching the
  * leading words of `args` and runs it with the rest. With no arguments, an unknown verb, or
- * `-h`/`--help` alone, prints SPIRE's command list on stderr; a parent word with subcommands
- * (`entry`) lists them. `-v`/`--version` prints `version`.
+ * `-h`/`--help` alone, prints the command list on stderr: every full command (`agent ban`,
+ * `entry create`, ...) with its synopsis, sorted. A parent word with subcommands (`entry`) lists
+ * them as SPIRE's CLI library does. `-v`/`--version` prints `version`.
  */
 export async function dispatch(
   binary: string,
@@ -28,12 +29,12 @@ export async function dispatch(
   const prefix = first !== undefined && !first.startsWith('-') ? first : undefined;
   const children = prefix ? commands.filter((c) => c.name.startsWith(`${prefix} `)) : [];
   if (prefix && children.length > 0) {
-    io.stderr.write(`Usage: ${binary} ${prefix} <subcommand> [<args>]\n\n`);
+    io.stderr.write('This command is accessed by using one of the subcommands below.\n\n');
     io.stderr.write(`Subcommands:\n${listing(children, `${prefix} `)}`);
     return 1;
   }
   io.stderr.write(`Usage: ${binary} [--version] [--help] <command> [<args>]\n\n`);
-  io.stderr.write(`Available commands are:\n${listing(topLevel(commands), '')}`);
+  io.stderr.write(`Available commands are:\n${listing(commands, '')}`);
   return wantsHelp ? 0 : EXIT_NO_COMMAND;
 }
 
@@ -45,16 +46,6 @@ function longestMatch(commands: readonly Command[], args: readonly string[]) {
     if (hit && words.length > (best?.words ?? 0)) best = { command, words: words.length };
   }
   return best;
-}
-
-// The first word of every command, once; a parent shown without its own synopsis.
-function topLevel(commands: readonly Command[]): { name: string; synopsis: string }[] {
-  const out = new Map<string, string>();
-  for (const c of commands) {
-    const [head = c.name] = c.name.split(' ');
-    if (head === c.name || !out.has(head)) out.set(head, head === c.name ? c.synopsis : '');
-  }
-  return [...out].map(([name, synopsis]) => ({ name, synopsis }));
 }
 
 function listing(items: readonly { name: string; synopsis: string }[], strip: string): string {

@@ -33,7 +33,11 @@ const commands = [
 
 const LIST = [
   'Usage: spire-server [--version] [--help] <command> [<args>]\n\n',
-  'Available commands are:\n    entry          \n    healthcheck    Checks health\n    validate       Validates a config\n',
+  'Available commands are:\n' +
+    '    entry create    Creates entries\n' +
+    '    entry show      Shows entries\n' +
+    '    healthcheck     Checks health\n' +
+    '    validate        Validates a config\n',
 ];
 
 describe('dispatch', () => {
@@ -57,11 +61,17 @@ describe('dispatch', () => {
     expect(io.err).toEqual(LIST);
   });
 
-  it('lists the subcommands of a parent word', async () => {
+  it('lists every full command with its synopsis, never a bare parent word', async () => {
+    const io = capture();
+    await dispatch('spire-server', commands, [], io);
+    expect(io.err.join('')).not.toMatch(/^ {4}entry +$/m);
+  });
+
+  it('lists the subcommands of a parent word as mitchellh/cli does', async () => {
     const io = capture();
     expect(await dispatch('spire-server', commands, ['entry'], io)).toBe(1);
     expect(io.err.join('')).toBe(
-      'Usage: spire-server entry <subcommand> [<args>]\n\nSubcommands:\n    create    Creates entries\n    show      Shows entries\n',
+      'This command is accessed by using one of the subcommands below.\n\nSubcommands:\n    create    Creates entries\n    show      Shows entries\n',
     );
   });
 
