@@ -39,9 +39,21 @@ export function publicKeyFromJwk(entry: JsonObject, where: string): KeyObject {
   }
 }
 
-/** The public JWK members of `key` (`kty` and its key parameters; no `kid`, no `use`). */
-export function jwkFromPublicKey(key: KeyObject): Record<string, string> {
-  const jwk = key.export({ format: 'jwk' });
+/**
+ * The public JWK members of `key` (`kty` and its key parameters; no `kid`, no `use`). A key type
+ * JWK has no form for (RSA-PSS, DSA) is an `ERR_BUNDLE_INVALID_AUTHORITY` naming `what`.
+ */
+export function jwkFromPublicKey(key: KeyObject, what: string): Record<string, string> {
+  let jwk: JsonWebKey;
+  try {
+    jwk = key.export({ format: 'jwk' });
+  } catch (cause) {
+    throw new BundleError(
+      BundleErrorCode.InvalidAuthority,
+      `${what} has a key type that a jwk cannot express`,
+      { cause },
+    );
+  }
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(jwk)) {
     if (typeof value === 'string') out[name] = value;

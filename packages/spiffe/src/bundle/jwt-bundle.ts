@@ -95,7 +95,10 @@ export class JwtBundle implements JwtBundleSource {
 
   /** The bundle as a plain JWK Set without `use`, the Workload API form. */
   marshal(): string {
-    const keys = [...this.#authorities].map(([kid, key]) => ({ ...jwkFromPublicKey(key), kid }));
+    const keys = [...this.#authorities].map(([kid, key]) => ({
+      ...jwkFromPublicKey(key, `jwt authority ${JSON.stringify(kid)}`),
+      kid,
+    }));
     return JSON.stringify({ keys });
   }
 

@@ -1,5 +1,4 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { BundleError, BundleErrorCode } from './errors.js';
 import { jwkFromPublicKey } from './jwk.js';
 import { USE_JWT_SVID, USE_X509_SVID } from './jwks.js';
 import type { SpiffeBundle } from './spiffe-bundle.js';
@@ -39,13 +38,5 @@ function jwtEntry(kid: string, key: KeyObject): Record<string, unknown> {
 }
 
 function publicJwk(key: KeyObject, what: string): Record<string, string> {
-  try {
-    return jwkFromPublicKey(key);
-  } catch (cause) {
-    throw new BundleError(
-      BundleErrorCode.InvalidAuthority,
-      `${what} has a key type that a jwk cannot express`,
-      { cause },
-    );
-  }
+  return jwkFromPublicKey(key, what);
 }

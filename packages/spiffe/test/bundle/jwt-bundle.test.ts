@@ -166,3 +166,20 @@ describe('JwtBundle', () => {
     expect(caught(build).code).toBe(code);
   });
 });
+
+describe('marshal of a key a JWK cannot express (RFC 7517 §4)', () => {
+  const keys: [string, () => { publicKey: import('node:crypto').KeyObject }][] = [
+    ['an RSA-PSS key', () => generateKeyPairSync('rsa-pss', { modulusLength: 2048 })],
+    ['a DSA key', () => generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 })],
+  ];
+
+  it.each(keys)(
+    'JwtBundle#marshal with %s is ERR_BUNDLE_INVALID_AUTHORITY naming the kid',
+    (_n, make) => {
+      const bundle = new JwtBundle(TD, new Map([['k9', make().publicKey]]));
+      const err = caught(() => bundle.marshal());
+      expect(err.code).toBe(BundleErrorCode.InvalidAuthority);
+      expect(err.message).toBe('jwt authority "k9" has a key type that a jwk cannot express');
+    },
+  );
+});
