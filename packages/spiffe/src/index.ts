@@ -1,6 +1,6 @@
 /**
  * `@spire-ts/spiffe`: SPIFFE for Node.js. IDs and trust domains, X.509-SVIDs and JWT-SVIDs,
- * trust bundles, Workload Endpoint addresses, and (later) the Workload API client and SPIFFE mTLS.
+ * trust bundles, Workload Endpoint addresses, the Workload API client and sources, SPIFFE mTLS.
  */
 export const VERSION = '0.1.0';
 export * from './bundle/index.js';
@@ -9,5 +9,5 @@ export * from './jwt/index.js';
 export * from './spiffeid/index.js';
 export * from './svid/jwt/index.js';
 export * from './svid/x509/index.js';
-export * from './workloadapi/index.js';
 export * from './tls/index.js';
+export * from './workloadapi/index.js';
