@@ -17,10 +17,16 @@ export const MAX_CHAIN_LENGTH = 16;
  * element must span exactly one certificate: trailing bytes are refused (X509-28).
  */
 export function decodeCertificates(input: CertificateInput): X509Certificate[] {
-  if (Array.isArray(input)) return checkCount([...(input as readonly X509Certificate[])]);
+  if (Array.isArray(input)) {
+    const certs = [...(input as readonly X509Certificate[])];
+    checkCount(certs.length);
+    return checkTypes(certs);
+  }
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : toBytes(input);
   const ders = looksLikePem(bytes) ? pemCertificates(bytes) : derCertificates(bytes);
-  return checkCount(ders.map((der, i) => parseOne(der, i)));
+  // Counted on the DER elements, before any of them is handed to the certificate parser.
+  checkCount(ders.length);
+  return ders.map((der, i) => parseOne(der, i));
 }
 
 function toBytes(input: unknown): Uint8Array {
@@ -57,19 +63,22 @@ function parseOne(der: Uint8Array, index: number): X509Certificate {
   }
 }
 
-function checkCount(certs: X509Certificate[]): X509Certificate[] {
-  if (certs.length === 0) {
+function checkCount(count: number): void {
+  if (count === 0) {
     throw new X509SvidError(
       X509SvidErrorCode.EmptyChain,
       'certificates: none given, want the leaf first',
     );
   }
-  if (certs.length > MAX_CHAIN_LENGTH) {
+  if (count > MAX_CHAIN_LENGTH) {
     throw new X509SvidError(
       X509SvidErrorCode.ChainTooLong,
-      `certificates: ${certs.length} given, at most ${MAX_CHAIN_LENGTH} allowed`,
+      `certificates: ${count} given, at most ${MAX_CHAIN_LENGTH} allowed`,
     );
   }
+}
+
+function checkTypes(certs: X509Certificate[]): X509Certificate[] {
   for (const [i, cert] of certs.entries()) {
     if (!(cert instanceof X509Certificate)) {
       throw new TypeError(`certificates[${i}] must be a node:crypto X509Certificate`);

@@ -57,6 +57,22 @@ describe('PEM input that never closes a block is rejected in linear time (RFC 74
   });
 });
 
+describe('an over-long chain is refused before any certificate is parsed (MAX_CHAIN_LENGTH)', () => {
+  const leaf = createLeaf(createCa());
+  const copies = 20_000;
+  const cases: [string, () => string | Buffer][] = [
+    ['concatenated DER', () => Buffer.concat(new Array(copies).fill(leaf.der))],
+    ['PEM', () => leaf.pem.repeat(copies)],
+  ];
+
+  it.each(cases)('%s of 20,000 certificates is ERR_X509SVID_CHAIN_TOO_LONG at once', (_n, make) => {
+    const input = make();
+    const { outcome, ms } = timed(() => X509Svid.verify(input, new BundleSet()));
+    expect(outcome).toBe(`X509SvidError ${Code.ChainTooLong}`);
+    expect(ms).toBeLessThan(1_500);
+  });
+});
+
 describe('the verification instant must be a valid Date (RFC 5280 §6.1.1 (b))', () => {
   const ca = createCa();
   const bundle = new X509Bundle(TrustDomain.fromString('example.org'), [ca.cert]);
