@@ -19,6 +19,7 @@ import { entryCountCommand, entryShowCommand } from './entry/show.js';
 import { entryUpdateCommand } from './entry/update.js';
 import { serverHealthcheckCommand } from './healthcheck.js';
 import { jwtMintCommand } from './jwt/mint.js';
+import { loggerGetCommand, loggerResetCommand, loggerSetCommand } from './logger/verbs.js';
 import { serverRunCommand } from './run.js';
 import { tokenGenerateCommand } from './token/generate.js';
 import { serverValidateCommand } from './validate.js';
@@ -48,6 +49,9 @@ export const serverCommands: Command[] = [
   entryUpdateCommand,
   entryDeleteCommand,
   entryShowCommand,
+  loggerGetCommand,
+  loggerSetCommand,
+  loggerResetCommand,
   x509MintCommand,
   jwtMintCommand,
 ];
