@@ -3,7 +3,7 @@
  * DNS SANs, and checks the request's self-signature. Node's crypto cannot parse CSRs, and a full
  * ASN.1 decode costs more than the signature the server makes afterwards.
  */
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createPublicKey, KeyObject, verify, webcrypto } from 'node:crypto';
 import { SpiffeError } from '@spire-ts/spiffe';
 import { oid } from '../../credtemplate/der.js';
 import { bytesOf, children, readTlv, type Tlv } from '../../credtemplate/der-reader.js';
@@ -50,7 +50,21 @@ const SIGNATURE_HASHES = new Map<string, string | null>([
  */
 export function parseCsr(der: Uint8Array): ParsedCsr {
   const parts = structure(der);
-  const key = publicKey(der, parts.spki);
+  return finish(der, parts, publicKey(der, parts.spki));
+}
+
+/**
+ * {@link parseCsr} for the signing hot path: the same checks and errors, but a P-256 or P-384
+ * key in its one canonical SPKI form (uncompressed point) is imported from the raw point, which
+ * costs OpenSSL about half of decoding the SPKI. Any other key takes the {@link parseCsr} route.
+ */
+export async function readCsr(der: Uint8Array): Promise<ParsedCsr> {
+  const parts = structure(der);
+  const key = (await rawEcKey(der, parts.spki)) ?? publicKey(der, parts.spki);
+  return finish(der, parts, key);
+}
+
+function finish(der: Uint8Array, parts: CsrParts, key: KeyObject): ParsedCsr {
   checkSignature(der, parts, key);
   const sans = parts.attributes ? requestedSans(der, parts.attributes) : { uris: [], dnsNames: [] };
   return { publicKeyDer: bytesOf(der, parts.spki), ...sans };
@@ -86,6 +100,45 @@ function structure(der: Uint8Array): CsrParts {
 function publicKey(der: Uint8Array, spki: Tlv): KeyObject {
   try {
     return createPublicKey({ key: bytesOf(der, spki), format: 'der', type: 'spki' });
+  } catch (cause) {
+    throw malformed('unsupported or invalid public key', cause);
+  }
+}
+
+/**
+ * The DER SPKI prefix of each curve's uncompressed point (RFC 5480 §2: id-ecPublicKey with the
+ * named curve, then the BIT STRING with no unused bits and the 0x04 point tag), and point size.
+ */
+const EC_SPKI_PREFIXES = [
+  {
+    namedCurve: 'P-256',
+    prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex'),
+    pointBytes: 64,
+  },
+  {
+    namedCurve: 'P-384',
+    prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200' + '04', 'hex'),
+    pointBytes: 96,
+  },
+] as const;
+
+/**
+ * The key of an SPKI that is byte for byte the canonical form of a P-256 or P-384 key, or
+ * undefined for any other SPKI. The import checks that the point lies on the curve; a point
+ * that does not is a malformed request, as with {@link publicKey}.
+ */
+async function rawEcKey(der: Uint8Array, spki: Tlv): Promise<KeyObject | undefined> {
+  const bytes = bytesOf(der, spki);
+  const curve = EC_SPKI_PREFIXES.find(
+    (c) =>
+      bytes.length === c.prefix.length + c.pointBytes &&
+      c.prefix.equals(bytes.subarray(0, c.prefix.length)),
+  );
+  if (!curve) return undefined;
+  try {
+    const point = bytes.subarray(curve.prefix.length - 1);
+    const alg = { name: 'ECDSA', namedCurve: curve.namedCurve };
+    return KeyObject.from(await webcrypto.subtle.importKey('raw', point, alg, true, ['verify']));
   } catch (cause) {
     throw malformed('unsupported or invalid public key', cause);
   }

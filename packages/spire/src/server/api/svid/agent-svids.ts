@@ -20,7 +20,7 @@ import {
 import type { JWTSVID } from '../../../gen/spire/api/types/jwtsvid_pb.js';
 import { StatusSchema } from '../../../gen/spire/api/types/status_pb.js';
 import type { RegistrationEntry } from '../../datastore/index.js';
-import { CsrError, parseCsr } from '../attestation/csr.js';
+import { CsrError, readCsr } from '../attestation/csr.js';
 import { x509SvidProto } from '../attestation/proto.js';
 import type { AuthorizedCaller, ServerContext } from '../context.js';
 import { itemStatus, OK_STATUS, statusError, toStatus } from '../status.js';
@@ -56,13 +56,12 @@ async function newX509Svid(
     });
   if (param.entryId === '') return fail(Code.InvalidArgument, 'missing entry ID');
   if (param.csr.length === 0) return fail(Code.InvalidArgument, 'missing CSR');
-  const itemLog = log.child({ [LogField.RegistrationId]: param.entryId });
   const entry = entries.get(param.entryId);
   if (!entry) return fail(Code.NotFound, NOT_AUTHORIZED);
 
   let publicKey: Buffer;
   try {
-    publicKey = parseCsr(param.csr).publicKeyDer;
+    publicKey = (await readCsr(param.csr)).publicKeyDer;
   } catch (err) {
     const bad = err instanceof CsrError && err.code === 'ERR_CSR_BAD_SIGNATURE';
     return fail(Code.InvalidArgument, bad ? 'invalid CSR signature' : 'malformed CSR', err);
@@ -82,7 +81,7 @@ async function newX509Svid(
       status: create(StatusSchema, OK_STATUS),
     });
   } catch (err) {
-    itemLog.debug('X509-SVID signing failed');
+    log.child({ [LogField.RegistrationId]: param.entryId }).debug('X509-SVID signing failed');
     return fail(Code.Internal, 'failed to sign X509-SVID', err);
   }
 }

@@ -14,7 +14,7 @@ import {
   type MintX509SVIDResponse,
   MintX509SVIDResponseSchema,
 } from '../../../gen/spire/api/server/svid/v1/svid_pb.js';
-import { CsrError, type ParsedCsr, parseCsr } from '../attestation/csr.js';
+import { CsrError, type ParsedCsr, readCsr } from '../attestation/csr.js';
 import { x509SvidProto } from '../attestation/proto.js';
 import type { ServerContext } from '../context.js';
 import { statusError, toStatus } from '../status.js';
@@ -28,7 +28,7 @@ export async function mintX509Svid(
   req: MintX509SVIDRequest,
 ): Promise<MintX509SVIDResponse> {
   if (req.csr.length === 0) throw statusError(log, Code.InvalidArgument, 'missing CSR');
-  const csr = readCsr(log, req.csr);
+  const csr = await checkedCsr(log, req.csr);
   const spiffeId = csrSpiffeId(ctx, log, csr);
   checkCsrDnsNames(log, csr.dnsNames);
   if (req.ttl < 0) throw statusError(log, Code.InvalidArgument, 'ttl must not be negative');
@@ -67,9 +67,9 @@ export async function mintJwtSvid(
   return create(MintJWTSVIDResponseSchema, { svid });
 }
 
-function readCsr(log: SpireLogger, der: Uint8Array): ParsedCsr {
+async function checkedCsr(log: SpireLogger, der: Uint8Array): Promise<ParsedCsr> {
   try {
-    return parseCsr(der);
+    return await readCsr(der);
   } catch (err) {
     const bad = err instanceof CsrError && err.code === 'ERR_CSR_BAD_SIGNATURE';
     throw toStatus(

@@ -1,6 +1,7 @@
+import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { describe, expect, it } from 'vitest';
-import { CsrError, parseCsr } from '../../../../src/server/api/attestation/csr.js';
+import { CsrError, parseCsr, readCsr } from '../../../../src/server/api/attestation/csr.js';
 import { makeCsr } from './support.js';
 
 function flipLastByte(der: Uint8Array): Uint8Array {
@@ -12,6 +13,15 @@ function flipLastByte(der: Uint8Array): Uint8Array {
 function code(fn: () => unknown): string {
   try {
     fn();
+  } catch (err) {
+    return err instanceof CsrError ? err.code : `not a CsrError: ${String(err)}`;
+  }
+  return 'no error';
+}
+
+async function asyncCode(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
   } catch (err) {
     return err instanceof CsrError ? err.code : `not a CsrError: ${String(err)}`;
   }
@@ -72,6 +82,7 @@ describe('parseCsr (RFC 2986)', () => {
   it.each(cases)('refuses %s', async (_name, make, expected) => {
     const der = await make();
     expect(code(() => parseCsr(der))).toBe(expected);
+    expect(await asyncCode(() => readCsr(der))).toBe(expected);
   });
 
   it('refuses a request carrying one key but signed by another (no proof of possession)', async () => {
@@ -98,4 +109,50 @@ async function certificateDer(): Promise<Uint8Array> {
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
   });
   return new Uint8Array(cert.rawData);
+}
+
+describe('readCsr (the hot-path reader) agrees with parseCsr', () => {
+  const P384 = { name: 'ECDSA', namedCurve: 'P-384' };
+  const RSA = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048,
+  };
+  const keyCases: [string, () => Promise<Uint8Array>][] = [
+    [
+      'a P-256 request (raw point import)',
+      async () => (await makeCsr({ dns: ['a.example.org'] })).der,
+    ],
+    ['a P-384 request (raw point import)', () => csrWith(P384)],
+    ['an RSA request (SPKI decode)', () => csrWith(RSA)],
+  ];
+  it.each(keyCases)('returns what parseCsr returns for %s', async (_name, make) => {
+    const der = await make();
+    expect(await readCsr(der)).toEqual(parseCsr(der));
+  });
+
+  it('refuses a P-256 key whose point is not on the curve (RFC 5480 §2.2)', async () => {
+    const der = Uint8Array.from((await makeCsr()).der);
+    const spki = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex');
+    const at = Buffer.from(der).indexOf(spki) + spki.length;
+    der[at + 63] = (der[at + 63] as number) ^ 0x01; // last byte of x: off the curve
+    expect(code(() => parseCsr(der))).toBe('ERR_CSR_MALFORMED');
+    expect(await asyncCode(() => readCsr(der))).toBe('ERR_CSR_MALFORMED');
+  });
+});
+
+async function csrWith(alg: webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGenParams) {
+  const hash = 'hash' in alg ? alg.hash : 'SHA-384';
+  const keys = (await webcrypto.subtle.generateKey(alg, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
+  const signingAlgorithm = alg.name === 'ECDSA' ? { name: 'ECDSA', hash } : alg;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: 'CN=key',
+    keys,
+    signingAlgorithm,
+  });
+  return new Uint8Array(csr.rawData);
 }
