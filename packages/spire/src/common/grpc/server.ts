@@ -41,6 +41,17 @@ export interface GrpcServerOptions {
   readonly readMaxBytes?: number;
   /** How long close() lets open streams finish before cutting them (default 5000 ms). */
   readonly closeGraceMs?: number;
+  /**
+   * Responses at least this large are compressed when the client accepts it. Default: never,
+   * as grpc-go servers (SPIRE's) answer uncompressed; compressed requests are accepted either way.
+   */
+  readonly compressMinBytes?: number;
+}
+
+/** The certificate and key a TLS listener presents; PEM or DER as `tls.createSecureContext` takes. */
+export interface TlsCredentials {
+  readonly cert: NonNullable<SecureContextOptions['cert']>;
+  readonly key: NonNullable<SecureContextOptions['key']>;
 }
 
 /** A running gRPC server. */
@@ -49,11 +60,20 @@ export interface GrpcServer {
   readonly address: string;
   /** TCP port actually bound, or undefined on a Unix socket. */
   readonly port: number | undefined;
+  /**
+   * Presents `credentials` to every TLS connection opened from now on, without closing the
+   * listener: open connections keep the certificate they were opened with. The other TLS
+   * settings stay as given to {@link serveGrpc}.
+   * @throws GrpcServerError `ERR_GRPC_INVALID_OPTIONS` on a listener without TLS, or when
+   *   the certificate or key cannot be loaded (the listener keeps its previous credentials)
+   */
+  updateTls(credentials: TlsCredentials): void;
   /** Stops accepting, lets calls finish for the grace period, then cuts the rest. */
   close(): Promise<void>;
 }
 
 const DEFAULT_CLOSE_GRACE_MS = 5_000;
+const NEVER_COMPRESS = Number.MAX_SAFE_INTEGER;
 const DEFAULT_DIR_MODE = 0o755;
 
 /**
@@ -73,6 +93,7 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
     connect: false,
     interceptors: options.interceptors ?? [],
     ...(options.readMaxBytes === undefined ? {} : { readMaxBytes: options.readMaxBytes }),
+    compressMinBytes: options.compressMinBytes ?? NEVER_COMPRESS,
     contextValues: peerContextValues((session) => peers.get(session)),
   });
 
@@ -89,7 +110,8 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
   });
 
   await startListening(server, listen);
-  return handle(server, listen, sessions, options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+  const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+  return handle(server, listen, sessions, closeGraceMs);
 }
 
 /** Refuses listen options that would expose an unauthenticated port or are malformed. */
@@ -124,7 +146,10 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Binds the server and resolves once it listens, or rejects with the bind error. */
-async function startListening(server: http2.Http2Server, listen: UnixListen | TcpListen) {
+async function startListening(
+  server: http2.Http2Server | http2.Http2SecureServer,
+  listen: UnixListen | TcpListen,
+) {
   const listening = once(server, 'listening');
   try {
     if (listen.kind === 'unix') {
@@ -151,7 +176,7 @@ function where(listen: UnixListen | TcpListen): string {
 
 /** Wraps the listening server in the small {@link GrpcServer} interface. */
 function handle(
-  server: http2.Http2Server,
+  server: http2.Http2Server | http2.Http2SecureServer,
   listen: UnixListen | TcpListen,
   sessions: Set<http2.ServerHttp2Session>,
   graceMs: number,
@@ -167,12 +192,39 @@ function handle(
     });
     return closing;
   };
-  return { address, port, close };
+  const updateTls = (credentials: TlsCredentials) =>
+    replaceCredentials(server, listen, credentials);
+  return { address, port, updateTls, close };
+}
+
+/** Swaps the secure context of a TLS listener; the settings other than cert and key are kept. */
+function replaceCredentials(
+  server: http2.Http2Server | http2.Http2SecureServer,
+  listen: UnixListen | TcpListen,
+  credentials: TlsCredentials,
+): void {
+  const tls = listen.kind === 'tcp' ? listen.tls : undefined;
+  if (!tls || !('setSecureContext' in server)) {
+    throw new GrpcServerError(
+      GrpcServerErrorCode.InvalidOptions,
+      `cannot update tls credentials of ${where(listen)}: it does not serve tls`,
+    );
+  }
+  const { requestCert: _r, rejectUnauthorized: _u, ...context } = tls;
+  try {
+    server.setSecureContext({ ...context, cert: credentials.cert, key: credentials.key });
+  } catch (cause) {
+    throw new GrpcServerError(
+      GrpcServerErrorCode.InvalidOptions,
+      `failed to load the new tls certificate or key of ${where(listen)}`,
+      { cause },
+    );
+  }
 }
 
 /** Stops accepting, asks sessions to finish, and destroys those still open after `graceMs`. */
 async function closeServer(
-  server: http2.Http2Server,
+  server: http2.Http2Server | http2.Http2SecureServer,
   sessions: Set<http2.ServerHttp2Session>,
   graceMs: number,
 ): Promise<void> {

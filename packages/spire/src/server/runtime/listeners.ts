@@ -4,15 +4,15 @@
  * verifies it), and the admin Unix socket at `socket_path` (folder 0750, socket 0770). Every
  * call passes the authorization interceptor.
  *
- * SVID rotation: `serveGrpc` takes TLS options once, so on rotation the TCP listener is replaced:
- * the old one stops accepting (its open connections finish), and a new one binds the same port
- * at once with the new SVID.
+ * SVID rotation: the TCP listener stays open and swaps its secure context; connections opened
+ * from then on are served the new SVID, open ones keep theirs (their agents verified it when they
+ * connected) until they close.
  */
 import { constants } from 'node:crypto';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { type GrpcServer, serveGrpc } from '../../common/grpc/index.js';
 import { LogField, type SpireLogger } from '../../common/log/index.js';
-import type { ServerSvid, ServerSvidRotator } from './server-svid.js';
+import { type ServerSvid, type ServerSvidRotator, tlsCredentials } from './server-svid.js';
 
 /** The running API listeners. */
 export interface ApiListeners {
@@ -32,7 +32,7 @@ export interface ApiListenerOptions {
   readonly log: SpireLogger;
 }
 
-/** Opens both listeners; rotation of the server SVID re-opens the TCP one. */
+/** Opens both listeners; rotation of the server SVID updates the TCP one in place. */
 export async function startApiListeners(opts: ApiListenerOptions): Promise<ApiListeners> {
   const unix = await serveGrpc({
     routes: opts.routes,
@@ -47,29 +47,20 @@ export async function startApiListeners(opts: ApiListenerOptions): Promise<ApiLi
     await unix.close();
     throw err;
   }
-  const port = tcp.port ?? opts.bindPort;
   opts.log.info({ [LogField.Address]: tcp.address }, 'Starting Server APIs');
-  const draining = new Set<Promise<void>>();
-  let swapping = Promise.resolve();
   const onRotated = (svid: ServerSvid) => {
-    swapping = swapping.then(async () => {
-      const old = tcp;
-      const closing = old.close();
-      draining.add(closing);
-      void closing.finally(() => draining.delete(closing));
-      tcp = await serveTcp(opts, port, svid);
-    });
-    swapping.catch((err: unknown) =>
-      opts.log.error({ [LogField.Error]: err }, 'Failed to re-open the TCP listener'),
-    );
+    try {
+      tcp.updateTls(tlsCredentials(svid));
+    } catch (err) {
+      opts.log.error({ [LogField.Error]: err }, 'Failed to present the rotated server SVID');
+    }
   };
   opts.svid.on('rotated', onRotated);
   return {
-    tcpPort: port,
+    tcpPort: tcp.port ?? opts.bindPort,
     async close() {
       opts.svid.off('rotated', onRotated);
-      await swapping.catch(() => undefined);
-      await Promise.all([tcp.close(), unix.close(), ...draining]);
+      await Promise.all([tcp.close(), unix.close()]);
     },
   };
 }
@@ -83,8 +74,7 @@ function serveTcp(opts: ApiListenerOptions, port: number, svid: ServerSvid): Pro
       host: opts.bindAddress,
       port,
       tls: {
-        cert: svid.certPem,
-        key: svid.keyPem,
+        ...tlsCredentials(svid),
         minVersion: 'TLSv1.2',
         requestCert: true,
         // The chain is verified per call against the caller's trust-domain bundle.

@@ -1,11 +1,13 @@
 /**
  * The server's own X.509-SVID, `spiffe://<td>/spire/server` (reference §3.6): signed by the
  * active CA at start-up and again at half its lifetime, with a fresh key each time. Listeners
- * subscribe to `rotated` to present the new SVID to new connections.
+ * subscribe to `rotated` and hand {@link tlsCredentials} of the new SVID to their running TLS
+ * server (`GrpcServer.updateTls`), so new connections see it without the port being re-opened.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock, Timer } from '../../common/clock/index.js';
+import type { TlsCredentials } from '../../common/grpc/server.js';
 import { LogField, type SpireLogger } from '../../common/log/index.js';
 import type { CaManager } from '../ca/index.js';
 
@@ -81,6 +83,11 @@ export class ServerSvidRotator extends EventEmitter<{ rotated: [ServerSvid] }> {
       );
     });
   }
+}
+
+/** What a TLS listener presents for `svid`: the chain (leaf first) and the key, PEM. */
+export function tlsCredentials(svid: ServerSvid): TlsCredentials {
+  return { cert: svid.certPem, key: svid.keyPem };
 }
 
 /** PEM of one DER certificate. */
