@@ -6,15 +6,24 @@ import {
   agentListCommand,
   agentShowCommand,
 } from '../../src/cli/server/agent/verbs.js';
+import { entryCreateCommand } from '../../src/cli/server/entry/create.js';
+import { entryShowCommand } from '../../src/cli/server/entry/show.js';
 import { tokenGenerateCommand } from '../../src/cli/server/token/generate.js';
 import type { CliIo } from '../../src/common/cli/command.js';
 import { Agent } from '../../src/gen/spire/api/server/agent/v1/agent_pb.js';
+import { Entry } from '../../src/gen/spire/api/server/entry/v1/entry_pb.js';
 import { createAgentService } from '../../src/server/api/agent/service.js';
+import { createEntryService } from '../../src/server/api/entry/service.js';
 import { type ServerHarness, startServerHarness } from '../support/server-harness.js';
 
 let h: ServerHarness;
 beforeEach(async () => {
-  h = await startServerHarness({ services: (ctx) => [[Agent, createAgentService(ctx)]] });
+  h = await startServerHarness({
+    services: (ctx) => [
+      [Agent, createAgentService(ctx)],
+      [Entry, createEntryService(ctx)],
+    ],
+  });
 });
 afterEach(() => h.close());
 
@@ -142,5 +151,38 @@ describe('spire-server agent list/show/count/ban/evict (bug-cases-2 D12, D13)', 
     );
     const json = await run(agentListCommand, '-output', 'json');
     expect(JSON.parse(json.stdout)).toEqual({ agents: [], next_page_token: '' });
+  });
+});
+
+describe('join-token alias entry and agent evict (bug-cases-2 D11)', () => {
+  it('token generate -spiffeID makes the alias entry; evict removes it and nothing else', async () => {
+    const token = /^Token: (\S+)\n/.exec(
+      (await run(tokenGenerateCommand, '-spiffeID', 'spiffe://example.org/myagent')).stdout,
+    )?.[1];
+    const agentId = `spiffe://example.org/spire/agent/join_token/${token}`;
+    await h.attestedAgent(`/spire/agent/join_token/${token}`);
+    const workload = await run(
+      entryCreateCommand,
+      '-parentID',
+      'spiffe://example.org/myagent',
+      '-spiffeID',
+      'spiffe://example.org/myservice',
+      '-selector',
+      'unix:uid:1000',
+    );
+    expect(workload.code).toBe(0);
+
+    const alias = await run(entryShowCommand, '-parentID', agentId);
+    expect(alias.stdout).toMatch(/^Found 1 entry\n/);
+    expect(alias.stdout).toContain(
+      'SPIFFE ID               : spiffe://example.org/myagent\n' +
+        `Parent ID               : ${agentId}\n`,
+    );
+    expect(alias.stdout).toContain(`Selector                : spiffe_id:${agentId}\n`);
+
+    expect((await run(agentEvictCommand, '-spiffeID', agentId)).code).toBe(0);
+    expect((await run(entryShowCommand, '-parentID', agentId)).stdout).toBe('Found 0 entries\n');
+    const kept = await run(entryShowCommand, '-parentID', 'spiffe://example.org/myagent');
+    expect(kept.stdout).toMatch(/^Found 1 entry\n/);
   });
 });
