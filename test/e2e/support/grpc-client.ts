@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -35,7 +36,10 @@ export function header(value: string | null = 'true'): grpc.Metadata {
 }
 
 /** The outcome of a call: the value, or the status code and details. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: number; details: string };
+export type Outcome<T> = ({ ok: true; value: T } | { ok: false; code: number; details: string }) & {
+  /** When it arrived (performance.now()), for stream messages. */
+  at?: number;
+};
 
 /** A unary call. */
 export function unary<T>(
@@ -85,7 +89,8 @@ export function openStream<T>(socketPath: string, method: string, md = header())
   );
   const queue: Outcome<T>[] = [];
   const waiters: ((o: Outcome<T>) => void)[] = [];
-  const push = (o: Outcome<T>) => {
+  const push = (outcome: Outcome<T>) => {
+    const o = { ...outcome, at: performance.now() };
     const waiter = waiters.shift();
     if (waiter) waiter(o);
     else queue.push(o);

@@ -102,7 +102,7 @@ describe('CallerAttestor', () => {
   it('PID-reuse guard: a later call on the same connection from a new process is refused', async () => {
     const attestor = new CallerAttestor({
       attestors: [fixed('unix', ['uid:1000'])],
-      startTime: startTimes(7n, 7n, 8n, 8n).lookup,
+      startTime: startTimes(7n, 7n, 8n).lookup,
     });
     const connection = peer();
 
@@ -111,6 +111,20 @@ describe('CallerAttestor', () => {
     expect(await codeOf(attestor.attest(connection))).toBe(
       CallerAttestationErrorCode.CallerChanged,
     );
+  });
+
+  it('a later call on the same connection reads the start time once, after attestation', async () => {
+    const times = startTimes(7n, 7n, 7n);
+    const attestor = new CallerAttestor({
+      attestors: [fixed('unix', ['uid:1000'])],
+      startTime: times.lookup,
+    });
+    const connection = peer();
+
+    await attestor.attest(connection);
+    await attestor.attest(connection);
+
+    expect(times.calls).toEqual([4242, 4242, 4242]);
   });
 
   it('a failing attestor fails the attestation, naming the plugin', async () => {

@@ -52,10 +52,13 @@ export class CallerAttestor {
     }
     const { pid, uid, gid } = credentials;
 
-    const before = await this.#callerStartTime(pid);
-    const pinned = this.#pinned.get(peer);
-    if (pinned === undefined) this.#pinned.set(peer, before);
-    else if (pinned !== before) throw callerChanged(pid);
+    // A connection's first call reads the start time and pins it; later calls compare against
+    // the pinned value after attestation, which also proves the process is the one that came first.
+    let before = this.#pinned.get(peer);
+    if (before === undefined) {
+      before = await this.#callerStartTime(pid);
+      this.#pinned.set(peer, before);
+    }
 
     const selectors = await this.#runAttestors(pid);
 
