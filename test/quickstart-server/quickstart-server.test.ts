@@ -197,6 +197,25 @@ describe('SPIRE quickstart, server steps run verbatim (reference §6)', () => {
         `Selector                : unix:uid:${uid}\n\n`,
     );
 
+    // Beyond the quickstart: the same server read back, and `-data -` from a real stdin pipe.
+    const shown = await sh('bin/spire-server entry show -spiffeID spiffe://example.org/myservice');
+    expect(shown).toEqual({ code: 0, stdout: `Found 1 entry\n${entry.stdout}`, stderr: '' });
+    const piped = await sh(
+      `printf '%s' '{"entries":[{"spiffe_id":"spiffe://example.org/piped","parent_id":"spiffe://example.org/myagent","selectors":[{"type":"unix","value":"uid:1"}]}]}' | bin/spire-server entry create -data -`,
+    );
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toContain('SPIFFE ID               : spiffe://example.org/piped\n');
+    expect(await sh('bin/spire-server entry count')).toEqual({
+      code: 0,
+      stdout: '3 registration entries\n',
+      stderr: '',
+    });
+    expect(await sh('bin/spire-server bundle count')).toEqual({
+      code: 0,
+      stdout: '1 bundle\n',
+      stderr: '',
+    });
+
     // The server stops cleanly and removes its socket.
     process.kill(serverPid, 'SIGTERM');
     for (let i = 0; i < 100 && alive(serverPid); i++) await new Promise((r) => setTimeout(r, 100));
