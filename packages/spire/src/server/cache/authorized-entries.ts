@@ -52,6 +52,8 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
   readonly #entries = new Map<string, E>();
   /** parent SPIFFE ID -> (entry id -> entry), for entries that are not node aliases. */
   readonly #byParent = new Map<string, Map<string, E>>();
+  /** SPIFFE ID -> (entry id -> entry), for entries that are not node aliases. */
+  readonly #bySpiffeId = new Map<string, Map<string, E>>();
   /** entry id -> alias record, for entries parented to the server. */
   readonly #aliases = new Map<string, AliasRecord<E>>();
   /** selector key -> ids of aliases that carry that selector. */
@@ -97,6 +99,7 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
     }
 
     getOrCreateMap(this.#byParent, entry.parentId).set(entry.id, entry);
+    getOrCreateMap(this.#bySpiffeId, entry.spiffeId).set(entry.id, entry);
   }
 
   /** Forgets an entry; a no-op for an unknown id. */
@@ -112,9 +115,8 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
       return;
     }
 
-    const siblings = this.#byParent.get(old.parentId);
-    siblings?.delete(id);
-    if (siblings?.size === 0) this.#byParent.delete(old.parentId);
+    deleteFromMap(this.#byParent, old.parentId, id);
+    deleteFromMap(this.#bySpiffeId, old.spiffeId, id);
   }
 
   /** Records (or replaces) an attested agent's node selectors. */
@@ -179,11 +181,37 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
     return result;
   }
 
-  /** The entry if, and only if, the agent is authorized for it. */
+  /**
+   * The entry if, and only if, the agent is authorized for it: the same answer as looking it up
+   * in {@link authorizedEntries}, found by walking from the entry up its parents to the agent or
+   * one of its node aliases, so the cost follows the entry's depth, not the agent's entry count.
+   */
   authorizedEntry(agentId: string, entryId: string): E | undefined {
     const entry = this.#entries.get(entryId);
     if (!entry || this.#aliases.has(entryId)) return undefined;
-    return this.authorizedEntries(agentId).find((e) => e.id === entryId);
+    if (entry.parentId === agentId) return entry;
+
+    let roots: ReadonlySet<string> | undefined;
+    const isRoot = (id: string) => {
+      roots ??= new Set([agentId, ...this.aliasesOf(agentId).map((a) => a.spiffeId)]);
+      return roots.has(id);
+    };
+    return this.#reachesRoot(entry.parentId, isRoot) ? entry : undefined;
+  }
+
+  /** True when `id` is a root or the SPIFFE ID of an entry whose parent reaches a root. */
+  #reachesRoot(id: string, isRoot: (id: string) => boolean): boolean {
+    const seen = new Set<string>([id]);
+    const stack = [id];
+    for (let current = stack.pop(); current !== undefined; current = stack.pop()) {
+      if (isRoot(current)) return true;
+      for (const holder of this.#bySpiffeId.get(current)?.values() ?? []) {
+        if (seen.has(holder.parentId)) continue;
+        seen.add(holder.parentId);
+        stack.push(holder.parentId);
+      }
+    }
+    return false;
   }
 }
 
@@ -209,6 +237,12 @@ function getOrCreateMap<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
     map.set(key, inner);
   }
   return inner;
+}
+
+function deleteFromMap<K, K2, V>(map: Map<K, Map<K2, V>>, key: K, inner: K2): void {
+  const m = map.get(key);
+  m?.delete(inner);
+  if (m?.size === 0) map.delete(key);
 }
 
 function deleteFromSet<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
