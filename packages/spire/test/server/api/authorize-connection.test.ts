@@ -1,0 +1,157 @@
+// The caller's chain is verified once per TLS connection and the agent's node status is read
+// from memory; these tests prove that the reference §3.8 checks still bite on the very next call
+// of an already open connection: a ban, an evict (made through this server's API or heard from
+// the datastore's events, as another server's write would be), and the SVID's expiry.
+import { create } from '@bufbuild/protobuf';
+import { type Client, Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../src/common/clock/index.js';
+import { callerPeer } from '../../../src/common/grpc/index.js';
+import { Agent } from '../../../src/gen/spire/api/server/agent/v1/agent_pb.js';
+import {
+  Entry,
+  GetAuthorizedEntriesResponseSchema,
+} from '../../../src/gen/spire/api/server/entry/v1/entry_pb.js';
+import {
+  PermissionDeniedDetailsSchema,
+  PermissionDeniedDetails_Reason as Reason,
+} from '../../../src/gen/spire/api/types/status_pb.js';
+import { createAgentService } from '../../../src/server/api/agent/service.js';
+import { authorize } from '../../../src/server/api/authorize.js';
+import { EventFollower } from '../../../src/server/runtime/cache-loader.js';
+import {
+  type HarnessSvid,
+  type ServerHarness,
+  startServerHarness,
+} from '../../support/server-harness.js';
+
+const GET_AUTHORIZED = '/spire.api.server.entry.v1.Entry/GetAuthorizedEntries';
+
+/** The client port of each call that passed authorization: equal ports, same connection. */
+let ports: number[] = [];
+const clock = new FakeClock(Date.now());
+let h: ServerHarness;
+
+beforeAll(async () => {
+  h = await startServerHarness({
+    clock,
+    services: (ctx) => [
+      [Agent, createAgentService(ctx)],
+      [
+        Entry,
+        {
+          getAuthorizedEntries: async (_req: unknown, hc: HandlerContext) => {
+            await authorize(ctx, GET_AUTHORIZED, hc);
+            const peer = callerPeer(hc);
+            ports.push(peer?.transport === 'tcp' ? peer.remotePort : -1);
+            return create(GetAuthorizedEntriesResponseSchema, {});
+          },
+        },
+      ],
+    ],
+  });
+});
+afterAll(async () => h?.close());
+beforeEach(() => {
+  ports = [];
+});
+
+/** The PermissionDenied reason of a refused call (or the code of any other failure). */
+async function refusal(client: Client<typeof Entry>) {
+  const err = await client.getAuthorizedEntries({}).then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+  const reasons = err?.findDetails(PermissionDeniedDetailsSchema).map((d) => d.reason);
+  return { code: err?.code, reasons };
+}
+
+const refused = (reason: Reason) => ({ code: Code.PermissionDenied, reasons: [reason] });
+
+/** An attested agent with a client whose first call has opened its one connection. */
+async function connectedAgent(name: string) {
+  const { svid } = await h.attestedAgent(`/spire/agent/join_token/${name}`);
+  const client = h.withSvid(Entry, svid);
+  await client.getAuthorizedEntries({});
+  return { svid, client };
+}
+
+const agentIdOf = (svid: HarnessSvid) => ({
+  trustDomain: 'example.org',
+  path: new URL(svid.id).pathname,
+});
+
+describe('agent checks on an open connection (reference §3.8, field notes §4.3)', () => {
+  it('an active agent is served on the same connection call after call', async () => {
+    const { client } = await connectedAgent('steady');
+    await client.getAuthorizedEntries({});
+    await client.getAuthorizedEntries({});
+
+    expect(ports).toHaveLength(3);
+    expect(new Set(ports).size).toBe(1);
+  });
+
+  it('BanAgent through the API: the next call on the same connection is AGENT_BANNED', async () => {
+    const { svid, client } = await connectedAgent('banned-live');
+
+    await h.local(Agent).banAgent({ id: agentIdOf(svid) });
+
+    expect(await refusal(client)).toEqual(refused(Reason.AGENT_BANNED));
+    expect(ports).toHaveLength(1);
+  });
+
+  it('DeleteAgent through the API: the next call on the same connection is AGENT_NOT_ATTESTED', async () => {
+    const { svid, client } = await connectedAgent('evicted-live');
+
+    await h.local(Agent).deleteAgent({ id: agentIdOf(svid) });
+
+    expect(await refusal(client)).toEqual(refused(Reason.AGENT_NOT_ATTESTED));
+  });
+
+  it.each([
+    [
+      'a ban',
+      (id: string) =>
+        h.datastore.updateAttestedNode(
+          {
+            spiffeId: id,
+            attestationDataType: '',
+            certSerialNumber: '',
+            certNotAfter: 0,
+            newCertSerialNumber: '',
+          },
+          { certSerialNumber: true, newCertSerialNumber: true },
+        ),
+      Reason.AGENT_BANNED,
+    ],
+    ['an evict', (id: string) => h.datastore.deleteAttestedNode(id), Reason.AGENT_NOT_ATTESTED],
+  ])(
+    '%s written by another server is refused once the events are followed',
+    async (_n, write, reason) => {
+      const { svid, client } = await connectedAgent(`remote-${reason}`);
+      const follower = new EventFollower({
+        datastore: h.datastore,
+        notifier: h.notifier,
+        clock,
+        log: h.ctx.log,
+        intervalMs: 5_000,
+      });
+      await follower.markCurrent();
+
+      await write(svid.id);
+      await follower.poll();
+
+      expect(await refusal(client)).toEqual(refused(reason));
+    },
+  );
+
+  it('an SVID that expires while its connection is open: the next call is AGENT_EXPIRED', async () => {
+    const { svid, client } = await connectedAgent('expiring-live');
+
+    // The fake clock only moves forward: later tests attest their agents at the new time.
+    clock.set(svid.notAfterMs + 1000);
+
+    expect(await refusal(client)).toEqual(refused(Reason.AGENT_EXPIRED));
+    expect(ports).toHaveLength(1);
+  });
+});
