@@ -27,6 +27,7 @@ const COMMANDS: [string, string][] = [
   ['bundle list', 'Lists federated bundle data'],
   ['bundle set', 'Creates or updates federated bundle data'],
   ['bundle show', 'Prints server CA bundle to stdout'],
+  ['debug getinfo', 'Prints debug information about the server'],
   ['entry count', 'Count registration entries'],
   ['entry create', 'Creates registration entries'],
   ['entry delete', 'Deletes registration entries'],

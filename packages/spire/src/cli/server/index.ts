@@ -13,6 +13,7 @@ import {
   bundleSetCommand,
   bundleShowCommand,
 } from './bundle/verbs.js';
+import { debugGetInfoCommand } from './debug/getinfo.js';
 import { entryCreateCommand } from './entry/create.js';
 import { entryDeleteCommand } from './entry/delete.js';
 import { entryCountCommand, entryShowCommand } from './entry/show.js';
@@ -44,6 +45,7 @@ export const serverCommands: Command[] = [
   bundleListCommand,
   bundleSetCommand,
   bundleDeleteCommand,
+  debugGetInfoCommand,
   entryCountCommand,
   entryCreateCommand,
   entryUpdateCommand,

@@ -1,9 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import { Code, type ConnectError } from '@connectrpc/connect';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { debugGetInfoCommand } from '../../../src/cli/server/debug/getinfo.js';
 import { FakeClock } from '../../../src/common/clock/index.js';
 import { Debug } from '../../../src/gen/spire/api/server/debug/v1/debug_pb.js';
 import { createDebugService } from '../../../src/server/api/debug/index.js';
+import { runVerb } from '../../cli/support/run-verb.js';
 import {
   type HarnessSvid,
   type ServerHarness,
@@ -47,6 +49,32 @@ describe('spire.api.server.debug.v1.Debug.GetInfo (reference §3.3)', () => {
     const [leaf] = info.svidChain;
     expect(leaf?.id).toMatchObject({ trustDomain: 'example.org', path: '/spire/server' });
     expect(Number(leaf?.expiresAt)).toBe(Math.floor(serverSvid.notAfterMs / 1000));
+  });
+});
+
+describe('spire-server debug getinfo', () => {
+  it('prints uptime as a Go duration, the counts and the chain as SPIRE does', async () => {
+    clock.advance(90_000);
+    const { svidChain } = await h.local(Debug).getInfo({});
+    // The harness's server SVID chain is the leaf alone (no intermediate CA).
+    expect(svidChain).toHaveLength(1);
+    const expires = new Date(Math.floor(serverSvid.notAfterMs / 1000) * 1000)
+      .toISOString()
+      .replace('.000Z', 'Z');
+    expect(await runVerb(h, debugGetInfoCommand, [])).toEqual({
+      code: 0,
+      stderr: '',
+      stdout:
+        'Server Debug Info:\n' +
+        '  Uptime:                  1m30s\n' +
+        '  Registered Agents:       0\n' +
+        '  Registration Entries:    0\n' +
+        '  Federated Bundles:       0\n' +
+        '  SVID Chain:\n' +
+        '    [0] SPIFFE ID:  spiffe://example.org/spire/server\n' +
+        `        Subject:    ${svidChain[0]?.subject}\n` +
+        `        Expires At: ${expires}\n`,
+    });
   });
 });
 
