@@ -36,7 +36,8 @@ function toBytes(input: unknown): Uint8Array {
 
 function pemCertificates(bytes: Uint8Array): Uint8Array[] {
   const blocks = decodePem(Buffer.from(bytes).toString('utf8'));
-  if (!blocks) throw malformed('certificates are not well-formed pem');
+  if (typeof blocks === 'string')
+    throw malformed(`certificates are not well-formed pem: ${blocks}`);
   return blocks.map((block, i) => {
     if (block.label !== 'CERTIFICATE') {
       throw malformed(`pem block ${i + 1} is "${block.label}", want "CERTIFICATE"`);
@@ -129,7 +130,8 @@ function toKeyBytes(input: unknown): Buffer {
 
 function pemKey(bytes: Buffer): KeyObject {
   const blocks = decodePem(bytes.toString('utf8'));
-  if (blocks?.length !== 1) throw badKey('private key: want exactly one well-formed pem block');
+  if (typeof blocks === 'string') throw badKey(`private key: not well-formed pem: ${blocks}`);
+  if (blocks.length !== 1) throw badKey('private key: want exactly one pem block');
   const [block] = blocks as [{ label: string; bytes: Buffer }];
   if (!PEM_KEY_LABELS.has(block.label)) {
     throw badKey(

@@ -159,3 +159,52 @@ describe('bug cases C28 and C29: validity of every certificate in the path (X509
     );
   });
 });
+
+describe('malformed PEM is reported with its defect (RFC 7468 §2, §3)', () => {
+  const leaf = createLeaf(createCa());
+  const body = leaf.pem.split('\n').slice(1, -2).join('\n');
+  const cases: [string, string, string][] = [
+    [
+      'text before the block (openssl "Bag Attributes")',
+      `Bag Attributes\n    localKeyID: 01\n${leaf.pem}`,
+      'certificates are not well-formed pem: text outside a pem block at offset 0, only white space may surround blocks',
+    ],
+    [
+      'no END line',
+      `-----BEGIN CERTIFICATE-----\n${body}\n`,
+      'certificates are not well-formed pem: block "CERTIFICATE" at offset 0 has no matching END line',
+    ],
+    [
+      'END label differs',
+      `-----BEGIN CERTIFICATE-----\n${body}\n-----END X509 CRL-----\n`,
+      'certificates are not well-formed pem: block "CERTIFICATE" at offset 0 has no matching END line',
+    ],
+    [
+      'a BEGIN line with a lower-case label',
+      `-----BEGIN certificate-----\n${body}\n-----END certificate-----\n`,
+      'certificates are not well-formed pem: the BEGIN line at offset 0 is not -----BEGIN <LABEL>----- on a line of its own',
+    ],
+    [
+      'a body that is not strict base64',
+      `-----BEGIN CERTIFICATE-----\n${body}!\n-----END CERTIFICATE-----\n`,
+      'certificates are not well-formed pem: block "CERTIFICATE" at offset 0 is not strict base64',
+    ],
+  ];
+
+  it.each(cases)('%s', (_n, text, message) => {
+    expect(() => X509Svid.parse(text, leaf.privateKey)).toThrow(
+      expect.objectContaining({ code: Code.MalformedCertificate, message }),
+    );
+  });
+
+  it('a private key with text around it names the defect too', () => {
+    const key = leaf.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    expect(() => X509Svid.parse(leaf.pem, `comment\n${key}`)).toThrow(
+      expect.objectContaining({
+        code: Code.MalformedKey,
+        message:
+          'private key: not well-formed pem: text outside a pem block at offset 0, only white space may surround blocks',
+      }),
+    );
+  });
+});
