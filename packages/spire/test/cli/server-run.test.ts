@@ -101,6 +101,32 @@ describe('spire-server run with the shipped server.conf (quickstart steps 2, 3)'
     expect(existsSync(socket)).toBe(false);
   }, 60_000);
 
+  it('restarts after SIGKILL over the stale socket file (bug-cases-2 D21)', async () => {
+    const killed = spireServer(dir, runArgs());
+    killed.stderr?.resume();
+    killed.stdout?.resume();
+    await waitHealthy(dir, socket);
+    killed.kill('SIGKILL');
+    await once(killed, 'exit');
+    expect(existsSync(socket)).toBe(true);
+
+    const again = spireServer(dir, runArgs());
+    again.stderr?.resume();
+    again.stdout?.resume();
+    try {
+      expect(await waitHealthy(dir, socket)).toEqual({
+        code: 0,
+        stdout: 'Server is healthy.\n',
+        stderr: '',
+      });
+      expect(statSync(socket).isSocket()).toBe(true);
+    } finally {
+      again.kill('SIGTERM');
+    }
+    const [code] = (await once(again, 'exit')) as [number];
+    expect(code).toBe(0);
+  }, 90_000);
+
   it('healthcheck against a stopped server says so and exits 1', async () => {
     const r = await runToEnd(dir, ['healthcheck', '-socketPath', socket]);
     expect(r).toEqual({
