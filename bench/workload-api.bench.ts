@@ -1,6 +1,7 @@
 // Workload API latency, each figure beside the raw HTTP/2 round trip over a Unix socket measured
 // in the same run (the floor any gRPC server on that socket pays):
 //   1. raw node:http2 request/response over a Unix socket, body the size of an X509SVIDResponse;
+//      the servers run in a child process, as an agent would, the clients in this one;
 //   2. FetchX509SVID on our endpoint (security header, SO_PEERCRED, start-time guard before and
 //      after, the real `unix` attestor reading /proc and /etc/passwd, encode, first message) on a
 //      warm in-memory cache view; one client, then 100 concurrent clients (one connection each);
@@ -9,12 +10,16 @@
 // Goals (issue 4): p99 < 5 ms at 100 clients; entry create -> stream < 1 s.
 // Run: npm run bench -- workload
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { toBinary } from '@bufbuild/protobuf';
 import { createClient, type Interceptor } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
@@ -87,7 +92,8 @@ async function run(
   return { name, ms, wallMs };
 }
 
-async function rawHttp2(path: string, body: Buffer) {
+/** A raw node:http2 server on `path` answering every request with `body`. */
+async function rawHttp2Server(path: string, body: Buffer) {
   const server = http2.createServer();
   server.on('stream', (stream) => {
     stream.on('data', () => undefined);
@@ -97,7 +103,12 @@ async function rawHttp2(path: string, body: Buffer) {
     });
   });
   await new Promise<void>((r) => server.listen(path, r));
-  const connect = () => {
+  return { close: () => new Promise((r) => server.close(r)) };
+}
+
+/** A raw HTTP/2 client: one POST and its whole answer per call. */
+function rawHttp2Connect(path: string) {
+  return () => {
     const session = http2.connect('http://localhost', {
       createConnection: () => net.connect(path),
     });
@@ -113,7 +124,6 @@ async function rawHttp2(path: string, body: Buffer) {
       close: () => session.close(),
     };
   };
-  return { connect, close: () => new Promise((r) => server.close(r)) };
 }
 
 function workloadConnect(path: string) {
@@ -151,24 +161,20 @@ function workloadConnect(path: string) {
   };
 }
 
-async function inProcess(dir: string) {
+/**
+ * The serving side, run in its own process (as an agent is): the raw HTTP/2 server and the
+ * Workload API endpoint on a warm view. Resolves to the response size and a close function.
+ */
+async function serve(dir: string) {
   const authority = await makeAuthority('example.org');
   const view = new FakeView(authority);
   const uid = process.getuid?.() ?? 0;
-  view.entries = [
-    {
-      selectors: [`unix:uid:${uid}`],
-      identity: await makeIdentity(authority, 'spiffe://example.org/bench'),
-    },
-  ];
-  const body = Buffer.from(
-    toBinary(
-      X509SVIDResponseSchema,
-      x509SvidResponse(view.snapshot([{ type: 'unix', value: `uid:${uid}` }])),
-    ),
-  );
+  const identity = await makeIdentity(authority, 'spiffe://example.org/bench');
+  view.entries = [{ selectors: [`unix:uid:${uid}`], identity }];
+  const state = view.snapshot([{ type: 'unix', value: `uid:${uid}` }]);
+  const body = Buffer.from(toBinary(X509SVIDResponseSchema, x509SvidResponse(state)));
 
-  const raw = await rawHttp2(join(dir, 'raw.sock'), body);
+  const raw = await rawHttp2Server(join(dir, 'raw.sock'), body);
   const { logger } = createLogger({ level: 'error' });
   const endpoint = await startWorkloadEndpoint({
     socketPath: join(dir, 'agent.sock'),
@@ -176,17 +182,45 @@ async function inProcess(dir: string) {
     attestors: [new UnixWorkloadAttestor({ config: parseUnixAttestorConfig({}) })],
     log: logger,
   });
-  const fetch = workloadConnect(join(dir, 'agent.sock'));
+  return {
+    size: body.length,
+    close: async () => {
+      await endpoint.close();
+      await raw.close();
+    },
+  };
+}
 
-  console.log(`X509SVIDResponse: ${body.length} bytes (one P-256 SVID, one CA)\n`);
+/** Starts {@link serve} in a child process and resolves once it listens. */
+async function startServing(dir: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+    env: { ...process.env, WAPI_BENCH_SERVE: dir },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return {
+    size: Number(line.replace('ready ', '')),
+    stop: async () => {
+      child.stdin?.end();
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function latencies(dir: string) {
+  const serving = await startServing(dir);
+  const raw = rawHttp2Connect(join(dir, 'raw.sock'));
+  const fetch = workloadConnect(join(dir, 'agent.sock'));
+  console.log(
+    `X509SVIDResponse: ${serving.size} bytes (one P-256 SVID, one CA); server in its own process\n`,
+  );
   report([
-    await run('raw HTTP/2 over UDS, 1 client (floor)', 1, CALLS_ONE, raw.connect),
+    await run('raw HTTP/2 over UDS, 1 client (floor)', 1, CALLS_ONE, raw),
     await run('FetchX509SVID first message, 1 client', 1, CALLS_ONE, fetch),
-    await run(`raw HTTP/2 over UDS, ${CLIENTS} clients (floor)`, CLIENTS, CALLS_EACH, raw.connect),
+    await run(`raw HTTP/2 over UDS, ${CLIENTS} clients (floor)`, CLIENTS, CALLS_EACH, raw),
     await run(`FetchX509SVID first message, ${CLIENTS} clients`, CLIENTS, CALLS_EACH, fetch),
   ]);
-  await endpoint.close();
-  await raw.close();
+  await serving.stop();
 }
 
 async function endToEnd() {
@@ -248,10 +282,19 @@ async function endToEnd() {
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-wapi-'));
-try {
-  await inProcess(dir);
-  await endToEnd();
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+const serveDir = process.env.WAPI_BENCH_SERVE;
+if (serveDir) {
+  const served = await serve(serveDir);
+  process.stdout.write(`ready ${served.size}\n`);
+  process.stdin.resume();
+  await once(process.stdin, 'end');
+  await served.close();
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-wapi-'));
+  try {
+    await latencies(dir);
+    await endToEnd();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
