@@ -1,91 +1,241 @@
-// Server API signing throughput in one process (issue: BatchNewX509SVID >= 5,000 SVIDs/s and at
-// least 0.15 of the raw P-256 sign rate). The agent calls the real SVID service over TLS on
-// loopback with its agent SVID, through the authorization interceptor and the entry cache; each
-// batch carries 50 CSRs made up front (the server parses and verifies each one). Baselines in
-// the same run: raw `crypto.sign` P-256 (DER) and ES256 (P1363), the floor of each path.
+// Server API signing throughput (issue: BatchNewX509SVID >= 5,000 SVIDs/s and at least 0.15 of
+// the raw P-256 sign rate, on one core; NewJWTSVID reported). An agent calls the real SVID
+// service over TLS on loopback with its agent SVID, through the authorization interceptor and the
+// entry cache; each batch carries 50 CSRs made up front, and the server parses and verifies each
+// one on every call (nothing is cached by CSR). Baselines in the same rounds: raw `crypto.sign`
+// P-256 (DER) and ES256 (P1363), the floor of each path; rounds alternate the API and its
+// baseline so both see the same host load.
+//
+// Two set-ups: the client in this process (its work counts against the server's core), and the
+// client in a child process, where the CPU seconds of this process are the server's own cost.
+// Figures per wall second and per CPU second (all threads of this process): on a shared host the
+// CPU figure is the stable one, and "one core" means per CPU second.
+// `npm run bench -- server-api`; BENCH_ROUNDS=n for more rounds.
+import { type ChildProcess, fork } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { type Client, createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
 import { SVID } from '../packages/spire/src/gen/spire/api/server/svid/v1/svid_pb.js';
-import { createSvidService } from '../packages/spire/src/server/api/svid/service.js';
-import { makeCsr } from '../packages/spire/test/server/api/attestation/support.js';
-import { startServerHarness } from '../packages/spire/test/support/server-harness.js';
 
 const BATCH = 50;
 const IN_FLIGHT = 4;
 const JWT_IN_FLIGHT = 16;
-const SECONDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUND_SECONDS = 0.6;
+const RAW_SECONDS = 0.3;
 
-const h = await startServerHarness({ services: (ctx) => [[SVID, createSvidService(ctx)]] });
-try {
-  const { svid } = await h.attestedAgent('/spire/agent/join_token/bench');
-  const results = await h.datastore.createEntries(
-    Array.from({ length: BATCH }, (_, i) => ({
-      parentId: svid.id,
-      spiffeId: `spiffe://example.org/workload/${i}`,
-      selectors: [{ type: 'unix', value: `uid:${i}` }],
-    })),
+/** What the client needs to call the server as the bench agent. */
+interface ClientSetup {
+  readonly port: number;
+  readonly bundlePem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly entryIds: readonly string[];
+  /** The CSRs, DER as base64 (they cross the IPC channel as JSON). */
+  readonly csrs: readonly string[];
+}
+
+/** Calls one phase of the bench; resolves to the number of calls completed. */
+type Phase = (what: 'x509' | 'jwt', seconds: number) => Promise<number>;
+
+if (process.argv.includes('--client')) await serveAsClient();
+else await main();
+
+async function main(): Promise<void> {
+  const { makeCsr } = await import('../packages/spire/test/server/api/attestation/support.js');
+  const { startServerHarness } = await import('../packages/spire/test/support/server-harness.js');
+  const { createSvidService } = await import('../packages/spire/src/server/api/svid/service.js');
+  const h = await startServerHarness({ services: (ctx) => [[SVID, createSvidService(ctx)]] });
+  let child: ChildProcess | undefined;
+  try {
+    const { svid } = await h.attestedAgent('/spire/agent/join_token/bench');
+    const results = await h.datastore.createEntries(
+      Array.from({ length: BATCH }, (_, i) => ({
+        parentId: svid.id,
+        spiffeId: `spiffe://example.org/workload/${i}`,
+        selectors: [{ type: 'unix', value: `uid:${i}` }],
+      })),
+    );
+    const entryIds = results.map((r) => (r.ok ? r.entry.id : ''));
+    await h.ctx.changed.entries(entryIds);
+    const csrs = await Promise.all(entryIds.map(async () => (await makeCsr()).der));
+    const setup: ClientSetup = {
+      port: h.tcpPort,
+      bundlePem: h.bundlePem(),
+      certPem: svid.certPem,
+      keyPem: svid.keyPem,
+      entryIds,
+      csrs: csrs.map((c) => Buffer.from(c).toString('base64')),
+    };
+
+    await runAndReport('client in this process', localPhase(setup));
+    child = fork(fileURLToPath(import.meta.url), ['--client'], { execArgv: ['--import', 'tsx'] });
+    await runAndReport('client in a child process', await childPhase(child, setup));
+  } finally {
+    child?.kill();
+    await h.close();
+  }
+}
+
+/** Rounds of API phases and raw baselines, then the report. */
+async function runAndReport(setUp: string, phase: Phase): Promise<void> {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const tbs = Buffer.alloc(400, 7);
+  const rawDer = () => sign('sha256', tbs, { key: privateKey, dsaEncoding: 'der' });
+  const rawP1363 = () => sign('sha256', tbs, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+
+  await phase('x509', 0.5);
+  await phase('jwt', 0.5);
+  const totals = { x509: zero(), der: zero(), jwt: zero(), p1363: zero() };
+  for (let round = 0; round < ROUNDS; round++) {
+    add(totals.x509, await measured(() => phase('x509', ROUND_SECONDS)), BATCH);
+    add(totals.der, await syncLoop(rawDer, RAW_SECONDS), 1);
+    add(totals.jwt, await measured(() => phase('jwt', ROUND_SECONDS)), 1);
+    add(totals.p1363, await syncLoop(rawP1363, RAW_SECONDS), 1);
+  }
+
+  console.log(`\n# ${setUp}`);
+  const x509Title = `BatchNewX509SVID (${BATCH} CSRs/batch, ${IN_FLIGHT} in flight, TLS loopback)`;
+  report(x509Title, 'SVIDs', totals.x509, 'raw P-256 crypto.sign', totals.der);
+  const cpuRate = totals.x509.ops / totals.x509.cpuS;
+  const cpuRatio = cpuRate / (totals.der.ops / totals.der.cpuS);
+  const met = cpuRate >= 5000 && cpuRatio >= 0.15;
+  console.log(`  goal per CPU second (>= 5000 SVIDs/s, ratio >= 0.15): ${met ? 'met' : 'missed'}`);
+  const jwtTitle = `NewJWTSVID (${JWT_IN_FLIGHT} in flight, TLS loopback)`;
+  report(jwtTitle, 'JWT-SVIDs', totals.jwt, 'raw ES256 crypto.sign', totals.p1363);
+}
+
+/** The bench agent's client and its two calls. */
+function agentCalls(setup: ClientSetup): Phase {
+  const client: Client<typeof SVID> = createClient(
+    SVID,
+    createGrpcTransport({
+      baseUrl: `https://127.0.0.1:${setup.port}`,
+      nodeOptions: {
+        ca: setup.bundlePem,
+        // The server SVID names a SPIFFE ID, not a host: trust comes from the bundle.
+        checkServerIdentity: () => undefined,
+        cert: setup.certPem,
+        key: setup.keyPem,
+      },
+    }),
   );
-  const entryIds = results.map((r) => (r.ok ? r.entry.id : ''));
-  await h.ctx.changed.entries(entryIds);
-  const csrs = await Promise.all(entryIds.map(async () => (await makeCsr()).der));
-  const params = entryIds.map((entryId, i) => ({ entryId, csr: csrs[i] as Uint8Array }));
-  const client = h.withSvid(SVID, svid);
-
-  const batch = async () => {
+  const params = setup.entryIds.map((entryId, i) => ({
+    entryId,
+    csr: Buffer.from(setup.csrs[i] ?? '', 'base64'),
+  }));
+  const x509 = async () => {
     const res = await client.batchNewX509SVID({ params });
     if (res.results.some((r) => r.status?.code !== 0)) throw new Error('a batch item failed');
   };
-  const x509 = await inFlight(batch, IN_FLIGHT, SECONDS);
-  const rawSign = rawRate('der');
-  const svidsPerSec = x509 * BATCH;
-  console.log(`BatchNewX509SVID (${BATCH} CSRs/batch, ${IN_FLIGHT} in flight, TLS loopback)`);
-  console.log(`  ${svidsPerSec.toFixed(0)} SVIDs/s; raw P-256 crypto.sign ${rawSign.toFixed(0)}/s`);
-  console.log(
-    `  ratio ${(svidsPerSec / rawSign).toFixed(3)} (goal >= 5000 SVIDs/s, ratio >= 0.15)`,
-  );
-
   const jwt = async () => {
-    await client.newJWTSVID({ entryId: entryIds[0] as string, audience: ['bench'] });
+    await client.newJWTSVID({ entryId: setup.entryIds[0] as string, audience: ['bench'] });
   };
-  const jwtRate = await inFlight(jwt, JWT_IN_FLIGHT, SECONDS);
-  const rawEs256 = rawRate('ieee-p1363');
-  console.log(`NewJWTSVID (${JWT_IN_FLIGHT} in flight, TLS loopback)`);
-  console.log(
-    `  ${jwtRate.toFixed(0)} JWT-SVIDs/s; raw ES256 crypto.sign ${rawEs256.toFixed(0)}/s`,
-  );
-  console.log(`  ratio ${(jwtRate / rawEs256).toFixed(3)}`);
-} finally {
-  await h.close();
+  return (what, seconds) =>
+    what === 'x509' ? inFlight(x509, IN_FLIGHT, seconds) : inFlight(jwt, JWT_IN_FLIGHT, seconds);
 }
 
-/** Calls per second of `fn` with `n` calls kept in flight for about `seconds`. */
-async function inFlight(fn: () => Promise<void>, n: number, seconds: number): Promise<number> {
-  const run = async (until: number) => {
-    let done = 0;
-    const worker = async () => {
-      while (performance.now() < until) {
-        await fn();
-        done++;
+function localPhase(setup: ClientSetup): Phase {
+  return agentCalls(setup);
+}
+
+/** Phases run by the child; each resolves when the child reports its count. */
+async function childPhase(child: ChildProcess, setup: ClientSetup): Promise<Phase> {
+  child.send({ kind: 'setup', setup });
+  await once(child, 'message');
+  return async (what, seconds) => {
+    child.send({ kind: 'run', what, seconds });
+    const [reply] = (await once(child, 'message')) as [{ ops: number }];
+    return reply.ops;
+  };
+}
+
+/** Child side: build the client on `setup`, run each phase asked for, report the count. */
+async function serveAsClient(): Promise<void> {
+  let phase: Phase | undefined;
+  process.on(
+    'message',
+    (msg: { kind: string; setup?: ClientSetup; what?: 'x509' | 'jwt'; seconds?: number }) => {
+      if (msg.kind === 'setup' && msg.setup) {
+        phase = agentCalls(msg.setup);
+        process.send?.({ ready: true });
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: n }, worker));
-    return done;
-  };
-  await run(performance.now() + 500);
-  const start = performance.now();
-  const done = await run(start + seconds * 1000);
-  return done / ((performance.now() - start) / 1000);
+      if (msg.kind === 'run' && phase && msg.what && msg.seconds) {
+        void phase(msg.what, msg.seconds).then((ops) => process.send?.({ ops }));
+      }
+    },
+  );
+  process.on('disconnect', () => process.exit(0));
 }
 
-function rawRate(dsaEncoding: 'der' | 'ieee-p1363'): number {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const data = Buffer.alloc(400, 7);
-  const end = performance.now() + 1000;
+/** Operations done, wall seconds and process CPU seconds (all threads) they took. */
+interface Sample {
+  ops: number;
+  wallS: number;
+  cpuS: number;
+}
+
+function zero(): Sample {
+  return { ops: 0, wallS: 0, cpuS: 0 };
+}
+
+function add(total: Sample, s: Sample, opsPerCall: number): void {
+  total.ops += s.ops * opsPerCall;
+  total.wallS += s.wallS;
+  total.cpuS += s.cpuS;
+}
+
+/** Prints a path's rate beside its baseline's, per wall second and per CPU second. */
+function report(title: string, unit: string, api: Sample, baseName: string, base: Sample): void {
+  const line = (per: 'wallS' | 'cpuS', label: string) => {
+    const rate = api.ops / api[per];
+    const baseRate = base.ops / base[per];
+    console.log(
+      `  per ${label}: ${rate.toFixed(0)} ${unit}/s; ${baseName} ${baseRate.toFixed(0)}/s; ` +
+        `ratio ${(rate / baseRate).toFixed(3)}`,
+    );
+  };
+  console.log(title);
+  line('wallS', 'wall second');
+  line('cpuS', 'CPU second');
+}
+
+async function measured(run: () => Promise<number>): Promise<Sample> {
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
-  let n = 0;
-  while (performance.now() < end) {
-    sign('sha256', data, { key: privateKey, dsaEncoding });
-    n++;
-  }
-  return n / ((performance.now() - start) / 1000);
+  const ops = await run();
+  const wallS = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { ops, wallS, cpuS: (cpu.user + cpu.system) / 1e6 };
+}
+
+/** Calls of `fn` completed with `n` calls kept in flight for about `seconds`. */
+async function inFlight(fn: () => Promise<void>, n: number, seconds: number): Promise<number> {
+  const until = performance.now() + seconds * 1000;
+  let done = 0;
+  const worker = async () => {
+    while (performance.now() < until) {
+      await fn();
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: n }, worker));
+  return done;
+}
+
+/** Calls of a synchronous `fn` made back to back for about `seconds`. */
+function syncLoop(fn: () => unknown, seconds: number): Promise<Sample> {
+  return measured(async () => {
+    const until = performance.now() + seconds * 1000;
+    let done = 0;
+    while (performance.now() < until) {
+      fn();
+      done++;
+    }
+    return done;
+  });
 }
