@@ -177,6 +177,46 @@ describe.skipIf(!runtime.ok)('Workload API end to end (grpc-js client)', () => {
     expect(elapsed).toBeLessThan(5_000);
   });
 
+  it('bug-cases C27: a second subscriber gets its first message at once and the first hears nothing', async () => {
+    const a = openStream<X509SvidResponse>(agent.socketPath, 'FetchX509SVID');
+    expect((await a.next()).ok).toBe(true);
+
+    const b = openStream<X509SvidResponse>(agent.socketPath, 'FetchX509SVID');
+    expect((await b.next(2_000)).ok).toBe(true);
+
+    expect(await a.quiet(1_500)).toBe(true);
+    a.cancel();
+    b.cancel();
+  });
+
+  it('bug-cases-2 D28: an entry the workload does not match pushes nothing to it', async () => {
+    const a = openStream<X509SvidResponse>(agent.socketPath, 'FetchX509SVID');
+    expect((await a.next()).ok).toBe(true);
+
+    await entry('spiffe://example.org/unrelated', `unix:uid:${UID}`, 'unix:gid:4242');
+
+    expect(await a.quiet(2_500)).toBe(true);
+    a.cancel();
+  });
+
+  it('bug-cases-2 D27: a deleted entry is taken off the open stream', async () => {
+    const id = await entry('spiffe://example.org/doomed', `unix:uid:${UID}`);
+    await waitForSvid(agent.socketPath, 'spiffe://example.org/doomed');
+    const a = openStream<X509SvidResponse>(agent.socketPath, 'FetchX509SVID');
+    const before = await a.next();
+    if (!before.ok) throw new Error(before.details);
+    expect(before.value.svids.map((s) => s.spiffe_id)).toContain('spiffe://example.org/doomed');
+
+    const deleted = await server.cli(['entry', 'delete', '-entryID', id]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    const after = await a.next(10_000);
+    a.cancel();
+
+    if (!after.ok) throw new Error(after.details);
+    expect(after.value.svids.map((s) => s.spiffe_id)).not.toContain('spiffe://example.org/doomed');
+    expect(after.value.svids.map((s) => s.spiffe_id)).toContain('spiffe://example.org/myservice');
+  });
+
   it('files written by api fetch x509 -write pass openssl verify -CAfile bundle.0.pem svid.0.pem', async () => {
     const out = mkdtempSync(join(server.dir, 'write-'));
 

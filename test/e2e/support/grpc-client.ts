@@ -67,9 +67,9 @@ export function unary<T>(
 export function first<T>(socketPath: string, method: string, md = header()): Promise<Outcome<T>> {
   return new Promise((resolve) => {
     const stream = openStream<T>(socketPath, method, md);
-    stream.next().then((outcome) => {
+    stream.next().then(({ at: _at, ...outcome }) => {
       stream.cancel();
-      resolve(outcome);
+      resolve(outcome as Outcome<T>);
     });
   });
 }
@@ -77,6 +77,8 @@ export function first<T>(socketPath: string, method: string, md = header()): Pro
 /** An open server stream read message by message. */
 export interface OpenStream<T> {
   next(timeoutMs?: number): Promise<Outcome<T>>;
+  /** True when no message arrives within `ms`. */
+  quiet(ms: number): Promise<boolean>;
   cancel(): void;
 }
 
@@ -99,26 +101,37 @@ export function openStream<T>(socketPath: string, method: string, md = header())
   call.on('error', (err: grpc.ServiceError) =>
     push({ ok: false, code: err.code, details: err.details }),
   );
-  return {
+  const stream: OpenStream<T> = {
     next: (timeoutMs = 15_000) => {
       const queued = queue.shift();
       if (queued) return Promise.resolve(queued);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no message on ${method} within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        waiters.push((o) => {
+        const waiter = (o: Outcome<T>) => {
           clearTimeout(timer);
           resolve(o);
-        });
+        };
+        // A timed-out waiter leaves the list, so a later message waits for the next call.
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`no message on ${method} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
       });
+    },
+    quiet: async (ms: number) => {
+      try {
+        await stream.next(ms);
+        return false;
+      } catch {
+        return true;
+      }
     },
     cancel: () => {
       call.cancel();
       client.close();
     },
   };
+  return stream;
 }
 
 /** X509SVIDResponse as proto-loader decodes it. */
