@@ -47,6 +47,8 @@ export interface CertInfo {
   readonly cert: X509Certificate;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /** DER of the outer signatureAlgorithm (an AlgorithmIdentifier, RFC 5280 §4.1.1.2). */
+  readonly signatureAlgorithm: Uint8Array;
   readonly subjectEmpty: boolean;
   readonly basicConstraints?: { cA: boolean; pathLen?: number };
   readonly keyUsage?: { bits: number; critical: boolean };
@@ -78,6 +80,7 @@ function decodeCertInfo(cert: X509Certificate, label: string): CertInfo {
     cert,
     notBefore: validity.notBefore.getTime(),
     notAfter: validity.notAfter.getTime(),
+    signatureAlgorithm: tbs.signatureAlgorithm,
     // An empty Name is the two bytes of an empty SEQUENCE.
     subjectEmpty: tbs.subject.length === 2,
     basicConstraints: decodeBasicConstraints(extensions, label),
@@ -94,6 +97,7 @@ function decodeCertInfo(cert: X509Certificate, label: string): CertInfo {
 
 /** The tbsCertificate fields the rules read, cut out of the DER without decoding the rest. */
 interface TbsParts {
+  signatureAlgorithm: Uint8Array;
   validity: Uint8Array;
   subject: Uint8Array;
   extensions: Extension[];
@@ -139,7 +143,7 @@ function splitCertificate(raw: Uint8Array, label: string): TbsParts {
   const extensions = extensionsDer
     ? [...parseAsn(extensionsDer, Extensions, label, 'extensions')]
     : [];
-  return { validity, subject, extensions };
+  return { signatureAlgorithm: signature, validity, subject, extensions };
 }
 
 function indexExtensions(list: Iterable<Extension>, label: string): Map<string, Extension> {

@@ -3,8 +3,12 @@ import { splitDerSequences } from './der.js';
 import { X509SvidError, X509SvidErrorCode } from './errors.js';
 import { decodePem, looksLikePem } from './pem.js';
 
-/** Certificates as bytes (DER, one or several concatenated, or PEM) or as parsed objects. */
-export type CertificateInput = Uint8Array | string | readonly X509Certificate[];
+/**
+ * Certificates as bytes (DER, one or several concatenated, or PEM), or as an array, leaf first,
+ * of parsed objects and/or DER byte arrays of one certificate each (such as the `raw` fields of
+ * `tlsSocket.getPeerCertificate(true)`).
+ */
+export type CertificateInput = Uint8Array | string | readonly (X509Certificate | Uint8Array)[];
 
 /** A private key as PEM text or bytes, or DER bytes (PKCS#8, SEC1, PKCS#1), or a KeyObject. */
 export type PrivateKeyInput = Uint8Array | string | KeyObject;
@@ -18,9 +22,9 @@ export const MAX_CHAIN_LENGTH = 16;
  */
 export function decodeCertificates(input: CertificateInput): X509Certificate[] {
   if (Array.isArray(input)) {
-    const certs = [...(input as readonly X509Certificate[])];
-    checkCount(certs.length);
-    return checkTypes(certs);
+    const items: readonly unknown[] = input;
+    checkCount(items.length);
+    return items.map((item, i) => arrayItem(item, i));
   }
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : toBytes(input);
   const ders = looksLikePem(bytes) ? pemCertificates(bytes) : derCertificates(bytes);
@@ -31,7 +35,9 @@ export function decodeCertificates(input: CertificateInput): X509Certificate[] {
 
 function toBytes(input: unknown): Uint8Array {
   if (input instanceof Uint8Array) return input;
-  throw new TypeError('certificates must be a Uint8Array, a string or an array of X509Certificate');
+  throw new TypeError(
+    'certificates must be a Uint8Array, a string, or an array of X509Certificate or der bytes',
+  );
 }
 
 function pemCertificates(bytes: Uint8Array): Uint8Array[] {
@@ -79,13 +85,20 @@ function checkCount(count: number): void {
   }
 }
 
-function checkTypes(certs: X509Certificate[]): X509Certificate[] {
-  for (const [i, cert] of certs.entries()) {
-    if (!(cert instanceof X509Certificate)) {
-      throw new TypeError(`certificates[${i}] must be a node:crypto X509Certificate`);
-    }
+/** One element of an array input: a parsed certificate, or the DER of exactly one certificate. */
+function arrayItem(item: unknown, index: number): X509Certificate {
+  if (item instanceof X509Certificate) return item;
+  if (!(item instanceof Uint8Array)) {
+    throw new TypeError(
+      `certificates[${index}] must be a node:crypto X509Certificate or the der bytes of one`,
+    );
   }
-  return certs;
+  if (splitDerSequences(item)?.length !== 1) {
+    throw malformed(
+      `${certLabel(index)} (certificates[${index}]) is not exactly one der certificate`,
+    );
+  }
+  return parseOne(item, index);
 }
 
 /** Names the certificate at `index` of a leaf-first chain: `leaf`, `intermediate 1`, ... */

@@ -59,6 +59,8 @@ export const X509SvidErrorCode = {
   SignatureAlgorithmMismatch: 'ERR_X509SVID_SIGNATURE_ALGORITHM_MISMATCH',
   /** A certificate's signature does not verify with its issuer's key. */
   BadSignature: 'ERR_X509SVID_BAD_SIGNATURE',
+  /** A certificate whose signature is checked is signed with a broken hash (MD2, MD5, SHA-1). */
+  InsecureSignatureAlgorithm: 'ERR_X509SVID_INSECURE_SIGNATURE_ALGORITHM',
   /** A certificate's notAfter is before the validation instant. */
   Expired: 'ERR_X509SVID_EXPIRED',
   /** A certificate's notBefore is after the validation instant. */
@@ -67,6 +69,8 @@ export const X509SvidErrorCode = {
   NoBundle: 'ERR_X509SVID_NO_BUNDLE',
   /** No path leads from the leaf to an authority of its trust domain's bundle. */
   UnknownAuthority: 'ERR_X509SVID_UNKNOWN_AUTHORITY',
+  /** Building the path took more signature checks than the limit allows. */
+  PathBuildingLimit: 'ERR_X509SVID_PATH_BUILDING_LIMIT',
 } as const;
 
 /** One of the {@link X509SvidErrorCode} values. */

@@ -5,6 +5,13 @@ import { X509SvidErrorCode as Code, X509SvidError } from './errors.js';
 import { checkNameConstraints } from './name-constraints.js';
 import { isSelfIssued, namesChain } from './names.js';
 import { checkCriticalExtensions, checkSigningCert } from './rules.js';
+import { checkSignatureAlgorithm } from './signature-algorithm.js';
+
+/**
+ * Most signature checks one path building may spend, as Go's crypto/x509 caps it. Without a cap
+ * a bundle of many authorities sharing the leaf's issuer name costs one check per authority.
+ */
+export const MAX_SIGNATURE_CHECKS = 100;
 
 /** One certificate of a path with the name errors use for it. */
 interface Link {
@@ -18,7 +25,9 @@ interface Link {
  *
  * Path building is greedy and linear: at each step a bundle authority that issued the current
  * certificate ends the path; otherwise the issuer is sought among the peer's unused
- * certificates (any order). No backtracking, so a hostile chain cannot make it search.
+ * certificates (any order). No backtracking, so a hostile chain cannot make it search, and
+ * at most {@link MAX_SIGNATURE_CHECKS} signatures are checked, so a hostile bundle cannot either.
+ * Only certificates whose signature is checked (all but the authority) must not use MD5 or SHA-1.
  */
 export function verifyPath(
   chain: readonly X509Certificate[],
@@ -37,14 +46,17 @@ function buildPath(
   const path: Link[] = [{ info: certInfo(chain[0] as X509Certificate, 'leaf'), label: 'leaf' }];
   const unused = new Set(chain.keys());
   unused.delete(0);
+  const budget = { checks: 0 };
 
   for (;;) {
     const current = path[path.length - 1] as Link;
-    const found = findIssuer(current, authorities.entries(), (i) => `bundle authority ${i + 1}`);
+    checkSignatureAlgorithm(current.info, current.label);
+    const authorityLabel = (i: number) => `bundle authority ${i + 1}`;
+    const found = findIssuer(current, authorities.entries(), authorityLabel, budget);
     if (found.issuer) return [...path, found.issuer];
 
     const candidates = [...unused].map((i) => [i, chain[i] as X509Certificate] as const);
-    const next = findIssuer(current, candidates, certLabel);
+    const next = findIssuer(current, candidates, certLabel, budget);
     if (!next.issuer) throw found.error ?? next.error ?? noIssuer(current);
     unused.delete(next.index);
     path.push(next.issuer);
@@ -62,10 +74,12 @@ function findIssuer(
   child: Link,
   candidates: Iterable<readonly [number, X509Certificate]>,
   label: (index: number) => string,
+  budget: { checks: number },
 ): Found {
   let error: X509SvidError | undefined;
   for (const [index, cert] of candidates) {
     if (!namesChain(child.info.cert.raw, cert.raw)) continue;
+    spendSignatureCheck(budget, child);
     if (verifies(child.info.cert, publicKeyOf(cert, label(index)))) {
       return { issuer: { info: certInfo(cert, label(index)), label: label(index) }, index };
     }
@@ -84,6 +98,17 @@ function verifies(cert: X509Certificate, key: KeyObject): boolean {
   } catch {
     return false;
   }
+}
+
+/** Counts one signature check against the path's budget; past the cap path building stops. */
+function spendSignatureCheck(budget: { checks: number }, child: Link): void {
+  budget.checks += 1;
+  if (budget.checks <= MAX_SIGNATURE_CHECKS) return;
+  throw new X509SvidError(
+    Code.PathBuildingLimit,
+    `path building stopped at the limit of ${MAX_SIGNATURE_CHECKS} signature checks while ` +
+      `looking for the issuer of ${child.label}: too many certificates share its issuer name`,
+  );
 }
 
 function noIssuer(child: Link): X509SvidError {

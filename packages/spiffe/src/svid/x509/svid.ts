@@ -61,17 +61,19 @@ export class X509Svid {
   }
 
   /**
-   * Parses certificates (PEM, or one or several concatenated DER) and a private key (PEM or DER;
+   * Parses certificates (PEM, one or several concatenated DER, or an array of X509Certificate
+   * and/or DER byte arrays, leaf first) and a private key (PEM or DER;
    * PKCS#8, SEC1 or PKCS#1) into an SVID, checking the leaf rules of X509-SVID §2-§4.4, that
    * every further certificate may sign (§4.1, §4.3), and that the key is the leaf's. The chain
    * is not verified against a bundle here: use {@link X509Svid.verify} for a peer's chain.
+   * `options` may be left out or `null`.
    *
    * @throws X509SvidError with the code of the rule broken
    */
   static parse(
     certs: CertificateInput,
     key: PrivateKeyInput,
-    options: ParseOptions = {},
+    options?: ParseOptions | null,
   ): X509Svid {
     const chain = decodeCertificates(certs);
     const id = checkLeaf(certInfo(chain[0] as X509Certificate, 'leaf'));
@@ -85,19 +87,20 @@ export class X509Svid {
 
     const privateKey = decodePrivateKey(key);
     requireMatchingKey(chain[0] as X509Certificate, privateKey);
-    return new X509Svid(id, chain, privateKey, options.hint);
+    return new X509Svid(id, chain, privateKey, options?.hint);
   }
 
   /**
    * Verifies a peer's chain (leaf first) against the bundle of the leaf's trust domain taken from
-   * `bundles`: X509-SVID §5.2 leaf rules plus RFC 5280 path validation at `options.at`.
+   * `bundles`: X509-SVID §5.2 leaf rules plus RFC 5280 path validation at `options.at`. `chain`
+   * takes the forms `parse` takes; `options` may be left out or `null`.
    *
    * @throws X509SvidError naming the certificate (leaf, intermediate N, bundle authority N) and rule
    */
   static verify(
     chain: CertificateInput,
     bundles: X509BundleSource,
-    options: VerifyOptions = {},
+    options?: VerifyOptions | null,
   ): VerifiedX509Svid {
     return verifyX509Svid(chain, bundles, options);
   }

@@ -25,13 +25,15 @@ export interface VerifiedX509Svid {
  * Verifies a peer's X509-SVID chain (leaf first, then any intermediates) per X509-SVID §5:
  * the leaf rules of §5.2, then RFC 5280 path validation (§5.1) to an authority of the bundle of
  * the leaf's own trust domain. No host name is checked (C13): the identity is the SPIFFE ID.
+ * `options` may be left out or `null`.
  */
 export function verifyX509Svid(
   chain: CertificateInput,
   bundles: X509BundleSource,
-  options: VerifyOptions = {},
+  options?: VerifyOptions | null,
 ): VerifiedX509Svid {
-  const at = validationInstant(options);
+  // `null` reads as no options, as `undefined` does.
+  const at = validationInstant(options ?? {});
   if (typeof bundles?.getX509BundleForTrustDomain !== 'function') {
     throw new TypeError('bundles must be an X509BundleSource (getX509BundleForTrustDomain)');
   }
