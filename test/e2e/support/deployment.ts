@@ -31,6 +31,7 @@ export function runtimeAvailable(): { ok: boolean; missing: string[] } {
     [SERVER_BIN, ['run', '-h']],
     [SERVER_BIN, ['token', 'generate', '-h']],
     [SERVER_BIN, ['entry', 'create', '-h']],
+    [SERVER_BIN, ['entry', 'delete', '-h']],
     [AGENT_BIN, ['run', '-h']],
   ] as const;
   const missing = need
