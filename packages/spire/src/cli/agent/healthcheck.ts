@@ -1,6 +1,4 @@
-import net from 'node:net';
 import { type Client, createClient } from '@connectrpc/connect';
-import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { DEFAULT_WORKLOAD_SOCKET_PATH } from '../../agent/endpoints/endpoint.js';
 import type { Command } from '../../common/cli/command.js';
 import { FlagSet } from '../../common/cli/flagset.js';
@@ -9,7 +7,7 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from '../../gen/grpc/health/v1/health_pb.js';
 import { usage } from '../server/validate.js';
-import { describeError } from './api/client.js';
+import { describeError, unixGrpcTransport } from './api/client.js';
 
 // How long the check waits for the agent before calling it unhealthy.
 const CHECK_TIMEOUT_MS = 5_000;
@@ -61,8 +59,6 @@ export const agentHealthcheckCommand: Command = {
 };
 
 function healthClient(socketPath: string): { client: Client<typeof Health>; close(): void } {
-  const nodeOptions = { createConnection: () => net.connect(socketPath) };
-  const sessionManager = new Http2SessionManager('http://localhost', {}, nodeOptions);
-  const transport = createGrpcTransport({ baseUrl: 'http://localhost', sessionManager });
-  return { client: createClient(Health, transport), close: () => sessionManager.abort() };
+  const { transport, close } = unixGrpcTransport(socketPath);
+  return { client: createClient(Health, transport), close };
 }

@@ -5,6 +5,7 @@ import {
   ConnectError,
   createClient,
   type Interceptor,
+  type Transport,
 } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { DEFAULT_WORKLOAD_SOCKET_PATH } from '../../../agent/endpoints/endpoint.js';
@@ -35,20 +36,25 @@ const securityHeader: Interceptor = (next) => (req) => {
   return next(req);
 };
 
-/** Connects (lazily) to the Workload API at `socketPath`. */
-export function connectWorkloadApi(socketPath: string, timeoutMs: number): WorkloadApiConnection {
+/** A gRPC transport over the Unix socket at `socketPath` (connects lazily) and its closer. */
+export function unixGrpcTransport(
+  socketPath: string,
+  interceptors: Interceptor[] = [],
+): { transport: Transport; close(): void } {
   const nodeOptions = { createConnection: () => net.connect(socketPath) };
   const sessionManager = new Http2SessionManager('http://localhost', {}, nodeOptions);
   const transport = createGrpcTransport({
     baseUrl: 'http://localhost',
     sessionManager,
-    interceptors: [securityHeader],
+    interceptors,
   });
-  return {
-    api: createClient(SpiffeWorkloadAPI, transport),
-    timeoutMs,
-    close: () => sessionManager.abort(),
-  };
+  return { transport, close: () => sessionManager.abort() };
+}
+
+/** Connects (lazily) to the Workload API at `socketPath`. */
+export function connectWorkloadApi(socketPath: string, timeoutMs: number): WorkloadApiConnection {
+  const { transport, close } = unixGrpcTransport(socketPath, [securityHeader]);
+  return { api: createClient(SpiffeWorkloadAPI, transport), timeoutMs, close };
 }
 
 /**
