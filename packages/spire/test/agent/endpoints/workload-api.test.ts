@@ -140,6 +140,10 @@ describe('Workload Endpoint §6: status codes', () => {
         code: Code.PermissionDenied,
         message: 'no identity issued',
       });
+      const denied = logLines.find((l) => l.includes('No identity issued')) ?? '';
+      expect(denied).toMatch(
+        /level=warning msg="No identity issued" .*caller_uid=\d+ selectors="unix:uid:1000"/,
+      );
     });
 
     it(`${rpc}: failed attestation is Unavailable "workload attestation failed"`, async () => {
