@@ -59,6 +59,8 @@ function weakPss(params: Uint8Array | undefined, label: string): [string, string
   let hash = SHA1;
   let mgfHash = SHA1;
   for (const field of fields) {
+    // [2] saltLength and [3] trailerField do not change the hash.
+    if (field[0] !== 0xa0 && field[0] !== 0xa1) continue;
     const [inner] = readChildren(field, label);
     if (!inner) throw malformed(label);
     const [fieldOid, fieldParams] = algorithmIdentifier(inner, label, 'rsassa-pss parameters');
