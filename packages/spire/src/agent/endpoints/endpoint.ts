@@ -15,6 +15,13 @@ export const DEFAULT_WORKLOAD_SOCKET_PATH = '/tmp/spire-agent/public/api.sock';
 /** SPIRE makes the public socket world-writable: any local workload may ask who it is. */
 const PUBLIC_SOCKET_MODE = 0o777;
 
+/**
+ * Largest request message read, as grpc-go's default receive limit (4 MiB) that SPIRE's agent
+ * keeps: a bigger one is ResourceExhausted before it is buffered. Connect's own default is 4 GiB,
+ * which let any local process grow the agent by gigabytes with one call.
+ */
+export const MAX_REQUEST_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /** Options of {@link startWorkloadEndpoint}. */
 export interface WorkloadEndpointOptions {
   /** Absolute path of the public socket (`socket_path`). */
@@ -63,6 +70,7 @@ export async function startWorkloadEndpoint(options: WorkloadEndpointOptions): P
         healthService(() => options.view.ready()),
       );
     },
+    readMaxBytes: MAX_REQUEST_MESSAGE_BYTES,
     closeGraceMs: 1_000,
   });
   log.info({ [LogField.Address]: server.address }, 'Starting Workload API');
