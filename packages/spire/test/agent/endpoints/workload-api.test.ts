@@ -222,6 +222,32 @@ describe('FetchX509SVID', () => {
     expect(res.crl).toEqual([]);
   });
 
+  it('Workload API §5.2: of identities sharing a non-empty hint only the oldest entry is sent', async () => {
+    const mk = (path: string, entryId: string, hint: string, entryCreatedAt: number) =>
+      makeIdentity(own, `spiffe://example.org/${path}`, { entryId, hint, entryCreatedAt });
+    view.entries = await Promise.all(
+      [
+        mk('newer', 'a', 'db', 20),
+        mk('plain1', 'b', '', 30),
+        mk('older', 'c', 'db', 10),
+        mk('plain2', 'd', '', 5),
+        mk('web', 'e', 'web', 40),
+      ].map(async (identity) => ({ selectors: [UID], identity: await identity })),
+    );
+    await start();
+
+    const res = await firstMessage((s) =>
+      workloadClient(socketPath).fetchX509SVID({}, { signal: s }),
+    );
+
+    expect(res.svids.map((s) => [s.spiffeId, s.hint])).toEqual([
+      ['spiffe://example.org/plain1', ''],
+      ['spiffe://example.org/older', 'db'],
+      ['spiffe://example.org/plain2', ''],
+      ['spiffe://example.org/web', 'web'],
+    ]);
+  });
+
   it('Workload API §4.3: pushes the full state again when the entries change, then ends with PermissionDenied when none are left', async () => {
     const a = await makeIdentity(own, 'spiffe://example.org/a');
     view.entries = [{ selectors: [UID], identity: a }];
@@ -408,6 +434,34 @@ describe('FetchJWTSVID', () => {
       Buffer.from(res.svids[0]!.svid.split('.')[1]!, 'base64url').toString(),
     );
     expect(payload).toMatchObject({ sub: expected[0], aud: ['aud1', 'aud2'] });
+  });
+
+  it('Workload API §6.2: of JWT-SVIDs sharing a non-empty hint only the oldest entry is sent', async () => {
+    view.entries = [
+      {
+        selectors: [UID],
+        identity: await makeIdentity(own, 'spiffe://example.org/newer', {
+          entryId: 'a',
+          hint: 'db',
+          entryCreatedAt: 20,
+        }),
+      },
+      {
+        selectors: [UID],
+        identity: await makeIdentity(own, 'spiffe://example.org/older', {
+          entryId: 'b',
+          hint: 'db',
+          entryCreatedAt: 10,
+        }),
+      },
+    ];
+    await start();
+
+    const res = await workloadClient(socketPath).fetchJWTSVID({ audience: ['a'] });
+
+    expect(res.svids.map((s) => [s.spiffeId, s.hint])).toEqual([
+      ['spiffe://example.org/older', 'db'],
+    ]);
   });
 
   it.each([

@@ -1,6 +1,12 @@
 import { isSpiffeError } from '@spire-ts/spiffe';
 import type { PeerInfo } from '../../../common/grpc/index.js';
-import { PeerCredErrorCode, processStartTime } from '../../../common/peercred/index.js';
+import {
+  type AcceptedStartTime,
+  acceptedStartTime,
+  type PeerCredentials,
+  PeerCredErrorCode,
+  processStartTime,
+} from '../../../common/peercred/index.js';
 import type { WorkloadSelector } from '../../manager/workload-view.js';
 import type { WorkloadAttestor } from '../../plugin/workloadattestor/workload-attestor.js';
 import { CallerAttestationError, CallerAttestationErrorCode } from './errors.js';
@@ -20,6 +26,8 @@ export interface CallerAttestorOptions {
   readonly attestors: readonly WorkloadAttestor[];
   /** When a process started (default: field 22 of `/proc/<pid>/stat`); injectable for tests. */
   readonly startTime?: (pid: number) => Promise<bigint>;
+  /** The start time read when the connection was accepted (default: peercred's); for tests. */
+  readonly acceptedStartTime?: (credentials: PeerCredentials) => AcceptedStartTime | undefined;
 }
 
 /**
@@ -31,6 +39,7 @@ export interface CallerAttestorOptions {
 export class CallerAttestor {
   readonly #attestors: readonly WorkloadAttestor[];
   readonly #startTime: (pid: number) => Promise<bigint>;
+  readonly #acceptedStartTime: (c: PeerCredentials) => AcceptedStartTime | undefined;
   // The start time seen on a connection's first call: later calls on it must come from the same
   // process, even if the first one exited and its pid was reused in between.
   readonly #pinned = new WeakMap<object, bigint>();
@@ -38,6 +47,7 @@ export class CallerAttestor {
   constructor(options: CallerAttestorOptions) {
     this.#attestors = options.attestors;
     this.#startTime = options.startTime ?? ((pid) => processStartTime(pid));
+    this.#acceptedStartTime = options.acceptedStartTime ?? acceptedStartTime;
   }
 
   /** Attests the caller of one RPC; throws {@link CallerAttestationError} when it cannot. */
@@ -52,11 +62,14 @@ export class CallerAttestor {
     }
     const { pid, uid, gid } = credentials;
 
-    // A connection's first call reads the start time and pins it; later calls compare against
-    // the pinned value after attestation, which also proves the process is the one that came first.
+    // The start time read when the connection was accepted is pinned (else the first call's);
+    // every call compares against it after attestation, which proves the pid still names the
+    // process that connected, even if it exited and its pid was reused before the first call.
     let before = this.#pinned.get(peer);
     if (before === undefined) {
-      before = await this.#callerStartTime(pid);
+      const accepted = this.#acceptedStartTime(credentials);
+      if (accepted === 'gone') throw callerChanged(pid);
+      before = accepted ?? (await this.#callerStartTime(pid));
       this.#pinned.set(peer, before);
     }
 

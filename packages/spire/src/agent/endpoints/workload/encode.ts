@@ -11,6 +11,7 @@ import {
   X509SVIDResponseSchema,
   X509SVIDSchema,
 } from './gen/workload_pb.js';
+import { withUniqueHints } from './hints.js';
 
 /**
  * FetchX509SVID's message for a workload's full state (Workload API §5.2): every identity in the
@@ -21,7 +22,11 @@ import {
 export function x509SvidResponse(state: WorkloadState): X509SVIDResponse {
   const bundle = x509Der(state.bundle);
   return create(X509SVIDResponseSchema, {
-    svids: state.identities.map((identity) => x509Svid(identity, bundle)),
+    svids: withUniqueHints(
+      state.identities,
+      (i) => i.hint,
+      (i) => i.entryCreatedAt,
+    ).map((identity) => x509Svid(identity, bundle)),
     federatedBundles: bundleMap(state.federatedBundles.values(), x509Der),
   });
 }

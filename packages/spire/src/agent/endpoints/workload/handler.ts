@@ -28,6 +28,7 @@ import {
   type X509BundlesResponse,
   type X509SVIDResponse,
 } from './gen/workload_pb.js';
+import { withUniqueHints } from './hints.js';
 import { WorkloadStatus } from './status.js';
 import { validateJwtSvid } from './validate-jwt.js';
 
@@ -122,8 +123,18 @@ export class WorkloadApiHandler implements ServiceImpl<typeof SpiffeWorkloadAPI>
       throw WorkloadStatus.jwtUnavailable(ids.join(', '), reason);
     }
     if (svids.length === 0) throw this.#noIdentity(caller);
+    const createdAt = new Map<string, number>();
+    for (const { spiffeId, entryCreatedAt } of entitled) {
+      const id = spiffeId.toString();
+      createdAt.set(id, Math.min(createdAt.get(id) ?? entryCreatedAt, entryCreatedAt));
+    }
+    const unique = withUniqueHints(
+      svids,
+      (svid) => svid.hint,
+      (svid) => createdAt.get(svid.spiffeId.toString()) ?? Number.POSITIVE_INFINITY,
+    );
     return create(JWTSVIDResponseSchema, {
-      svids: svids.map((svid) => ({
+      svids: unique.map((svid) => ({
         spiffeId: svid.spiffeId.toString(),
         svid: svid.token,
         hint: svid.hint,
