@@ -1,12 +1,16 @@
 // CA signing rates on one core: raw P-256 `crypto.sign` beside the X.509-SVID API path (CA key
-// P-256 in the memory KeyManager, leaf key P-256 given as the SPKI a CSR carries) and JWT-SVIDs.
+// P-256 in the memory KeyManager, leaf key P-256 given as the SPKI a CSR carries) and JWT-SVIDs;
+// then what the SVID API adds per SVID before minting: reading the CSR and verifying its
+// signature (proof of possession, which the server must check), alone and with the mint.
 // Run with `npm run bench -- ca`.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { SpiffeId, TrustDomain } from '../packages/spiffe/src/spiffeid/index.js';
 import { realClock } from '../packages/spire/src/common/clock/index.js';
+import { readCsr } from '../packages/spire/src/server/api/attestation/csr.js';
 import { CaManager, MemoryCaJournalStore } from '../packages/spire/src/server/ca/index.js';
 import { CredentialBuilder } from '../packages/spire/src/server/credtemplate/index.js';
 import { MemoryKeyManager } from '../packages/spire/src/server/plugin/keymanager/index.js';
+import { makeCsr } from '../packages/spire/test/server/api/attestation/support.js';
 import { measureRate, printRates } from './support/measure.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -51,7 +55,19 @@ const jwt = await measureRate(
   () => manager.signWorkloadJwtSvid({ spiffeId, audience: ['spiffe://example.org/api'] }),
   SECONDS,
 );
-printRates([raw, x509, x509Key, jwt]);
+const csrs = await Promise.all(Array.from({ length: 64 }, async () => (await makeCsr()).der));
+let next = 0;
+const csr = () => csrs[next++ % csrs.length] as Uint8Array;
+const csrRead = await measureRate('CSR read + verify (readCsr)', () => readCsr(csr()), SECONDS);
+const csrMint = await measureRate(
+  'CSR read + verify + mint (per-SVID API work)',
+  async () => {
+    const { publicKeyDer } = await readCsr(csr());
+    return manager.signWorkloadX509Svid({ spiffeId, publicKey: publicKeyDer });
+  },
+  SECONDS,
+);
+printRates([raw, x509, x509Key, jwt, csrRead, csrMint]);
 
 const ratio = x509.opsPerSec / raw.opsPerSec;
 console.log(`leaf certificate: ${probe.der.length} bytes`);
