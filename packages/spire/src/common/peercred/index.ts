@@ -1,3 +1,12 @@
 export { PeerCredError, PeerCredErrorCode } from './errors.js';
-export { type PeerCredentials, peerCredentials } from './peer-credentials.js';
-export { parseStartTime, processStartTime } from './process-start-time.js';
+export {
+  type AcceptedStartTime,
+  acceptedStartTime,
+  type PeerCredentials,
+  peerCredentials,
+} from './peer-credentials.js';
+export {
+  parseStartTime,
+  processStartTime,
+  processStartTimeSync,
+} from './process-start-time.js';

@@ -1,5 +1,7 @@
+import { isSpiffeError } from '@spire-ts/spiffe';
 import { PeerCredError, PeerCredErrorCode } from './errors.js';
 import { readPeerCred } from './libc.js';
+import { processStartTimeSync } from './process-start-time.js';
 
 /** Who is at the other end of a Unix socket, as the kernel recorded it when the peer connected. */
 export interface PeerCredentials {
@@ -9,6 +11,24 @@ export interface PeerCredentials {
   readonly uid: number;
   /** Its effective group id at connect time. */
   readonly gid: number;
+}
+
+/**
+ * When the peer process started (clock ticks since boot) as read while its connection was
+ * accepted; `'gone'` when it had already exited then.
+ */
+export type AcceptedStartTime = bigint | 'gone';
+
+// Keyed by the credentials object peerCredentials returned, so its shape stays {pid, uid, gid}.
+const acceptedStartTimes = new WeakMap<PeerCredentials, AcceptedStartTime>();
+
+/**
+ * The start time of the peer process read when {@link peerCredentials} was called on the
+ * accepted socket, or undefined when /proc could not tell (or `credentials` came from elsewhere).
+ * A later start time for the same pid means the pid now names another process (PID reuse).
+ */
+export function acceptedStartTime(credentials: PeerCredentials): AcceptedStartTime | undefined {
+  return acceptedStartTimes.get(credentials);
 }
 
 /** Anything that carries a libuv handle with a file descriptor, as `net.Socket` does. */
@@ -26,8 +46,9 @@ const UNIX_HANDLE = 'Pipe';
  * Returns the kernel-verified credentials of the peer of an accepted Unix-socket connection,
  * read with `getsockopt(SO_PEERCRED)` on its file descriptor. Linux only.
  *
- * The pid may be reused once the peer exits: pair it with {@link processStartTime} before and
- * after using it (SPIRE's peertracker does the same).
+ * The pid may be reused once the peer exits: the peer's start time is read at once (see
+ * {@link acceptedStartTime}); compare it with {@link processStartTime} after using the pid
+ * (SPIRE's peertracker does the same).
  */
 export function peerCredentials(socket: object): PeerCredentials {
   const handle = (socket as HandleHolder)._handle;
@@ -52,6 +73,17 @@ export function peerCredentials(socket: object): PeerCredentials {
       PeerCredErrorCode.Getsockopt,
       'kernel reported no peer process for the socket: the peer must connect() from a process',
     );
+  }
+  return withStartTime(cred);
+}
+
+// Read now, not at the first call: the time between connect() and the first call is the
+// caller's to choose, long enough for its pid to be given to another process (PID reuse).
+function withStartTime(cred: PeerCredentials): PeerCredentials {
+  try {
+    acceptedStartTimes.set(cred, processStartTimeSync(cred.pid));
+  } catch (err) {
+    if (isSpiffeError(err, PeerCredErrorCode.ProcessGone)) acceptedStartTimes.set(cred, 'gone');
   }
   return cred;
 }

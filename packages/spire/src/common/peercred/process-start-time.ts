@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import { PeerCredError, PeerCredErrorCode } from './errors.js';
@@ -10,28 +11,50 @@ const STARTTIME_AFTER_COMM = 22 - 3;
  * A different value for the same pid later means the pid now belongs to another process.
  */
 export async function processStartTime(pid: number, procRoot = '/proc'): Promise<bigint> {
+  checkPid(pid);
+  let text: string;
+  try {
+    text = await readFile(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch (err) {
+    throw statError(pid, err);
+  }
+  return parseStartTime(text, pid);
+}
+
+/**
+ * {@link processStartTime} without waiting: for the moment a connection is accepted, when the
+ * answer must describe the process that connected, not whichever holds the pid a tick later.
+ */
+export function processStartTimeSync(pid: number, procRoot = '/proc'): bigint {
+  checkPid(pid);
+  let text: string;
+  try {
+    text = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch (err) {
+    throw statError(pid, err);
+  }
+  return parseStartTime(text, pid);
+}
+
+function checkPid(pid: number): void {
   if (!Number.isSafeInteger(pid) || pid <= 0) {
     throw new PeerCredError(
       PeerCredErrorCode.InvalidPid,
       `pid must be a positive integer, got ${pid}`,
     );
   }
+}
 
-  let text: string;
-  try {
-    text = await readFile(`${procRoot}/${pid}/stat`, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') {
-      throw new PeerCredError(PeerCredErrorCode.ProcessGone, `process ${pid} no longer exists`, {
-        cause: err,
-      });
-    }
-    throw new PeerCredError(PeerCredErrorCode.ProcStat, `failed to read stat of process ${pid}`, {
+function statError(pid: number, err: unknown): PeerCredError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ESRCH') {
+    return new PeerCredError(PeerCredErrorCode.ProcessGone, `process ${pid} no longer exists`, {
       cause: err,
     });
   }
-  return parseStartTime(text, pid);
+  return new PeerCredError(PeerCredErrorCode.ProcStat, `failed to read stat of process ${pid}`, {
+    cause: err,
+  });
 }
 
 /** Extracts the start time from the text of a `/proc/<pid>/stat` file. */

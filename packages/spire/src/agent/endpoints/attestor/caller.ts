@@ -3,8 +3,8 @@ import type { PeerInfo } from '../../../common/grpc/index.js';
 import {
   type AcceptedStartTime,
   acceptedStartTime,
-  type PeerCredentials,
   PeerCredErrorCode,
+  type PeerCredentials,
   processStartTime,
 } from '../../../common/peercred/index.js';
 import type { WorkloadSelector } from '../../manager/workload-view.js';
