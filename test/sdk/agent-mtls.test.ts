@@ -14,6 +14,12 @@ import {
 } from '@spire-ts/spiffe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  callerSpiffeId,
+  spiffeChannelCredentials,
+  spiffeServerCredentials,
+} from '../../packages/spiffe/src/grpc/index.js';
+import { echo, echoClient, startEchoServer } from '../../packages/spiffe/test/grpc/support.js';
+import {
   type AgentProcess,
   buildOnce,
   runtimeAvailable,
@@ -163,6 +169,23 @@ describe.skipIf(!runtime.ok || UID !== 0)('SDK against the real agent', () => {
     open.destroy();
     fresh.destroy();
   }, 30_000);
+
+  it('grpc-js credentials work with agent-issued SVIDs both ways', async () => {
+    const serverSpiffeId = SpiffeId.fromString(SERVER_ID);
+    const grpcServer = await startEchoServer(
+      spiffeServerCredentials(source, matchId(serverSpiffeId)),
+      (call) => callerSpiffeId(call).toString(),
+    );
+    cleanup.push({ close: () => grpcServer.server.forceShutdown() });
+    const client = echoClient(
+      grpcServer.port,
+      spiffeChannelCredentials(source, matchId(serverSpiffeId)),
+    );
+    cleanup.push(client);
+
+    expect(await echo(client, 'over grpc')).toBe('over grpc');
+    expect(grpcServer.callers).toEqual([SERVER_ID]);
+  });
 
   it('a restarted agent is reconnected to and the source recovers', async () => {
     const errors: unknown[] = [];
