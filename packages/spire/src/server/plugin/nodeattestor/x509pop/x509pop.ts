@@ -50,6 +50,14 @@ export interface X509PopAttestorOptions {
 const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 /**
+ * Most certificates accepted in attestation data (the leaf and its intermediates). Real node
+ * chains have a handful; each certificate costs a parse before any signature is checked, so an
+ * unauthenticated caller padding the chain with thousands made every attempt cost about a second
+ * of server CPU (SPIRE fixed an x509pop CPU-exhaustion DoS in 1.13.4/1.14.2).
+ */
+export const MAX_CHAIN_CERTIFICATES = 32;
+
+/**
  * `NodeAttestor "x509pop"` (external_pki mode): the node presents a certificate chain that must
  * lead to one of the configured CAs, then proves possession of the leaf's private key by signing
  * a fresh nonce. Agent ID `spiffe://<td>/spire/agent/<agent_path_template>`; selectors
@@ -97,6 +105,13 @@ export class X509PopAttestor implements ServerNodeAttestor {
     }
     if (ders.length === 0)
       throw new NodeAttestationError('invalid_argument', 'x509pop: no certificate to attest');
+    if (ders.length > MAX_CHAIN_CERTIFICATES) {
+      throw new NodeAttestationError(
+        'invalid_argument',
+        `x509pop: attestation data has ${ders.length} certificates; at most ` +
+          `${MAX_CHAIN_CERTIFICATES} (the leaf and its intermediates) are accepted`,
+      );
+    }
     return ders.map((der, i) => {
       try {
         return new X509Certificate(der);
