@@ -32,6 +32,8 @@ export const jwtMintCommand = adminCommand(
     if (audience.length === 0) throw new CliError('at least one audience must be specified');
     const id = SpiffeId.fromString(String(flags.spiffeID));
     const ttlMs = Number(flags.ttl);
+    // The cap check compares with when the request left, not when the answers came back.
+    const requestedAtMs = Date.now();
     const res = await server
       .client(SVID)
       .mintJWTSVID({
@@ -46,7 +48,7 @@ export const jwtMintCommand = adminCommand(
     if (token === '') throw new CliError('server response missing token');
     const expiresAtMs = Number(res.svid?.expiresAt ?? 0n) * 1000;
     // Certificates carry whole seconds: only a cap of a second or more is worth a warning.
-    if (expiresAtMs + 1000 < Date.now() + ttlMs) {
+    if (expiresAtMs + 1000 < requestedAtMs + ttlMs) {
       const when = new Date(expiresAtMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
       io.stderr.write(
         `JWT-SVID lifetime was capped shorter than specified ttl; expires "${when}"\n`,
