@@ -28,6 +28,18 @@ import { signJwtSvid } from './jwt.js';
 
 const NOT_AUTHORIZED = 'entry not found or not authorized';
 
+/** Parsed SPIFFE IDs of cached entries; an updated entry is a new object, so never stale. */
+const entryIds = new WeakMap<RegistrationEntry, SpiffeId>();
+
+function spiffeIdOf(entry: RegistrationEntry): SpiffeId {
+  let id = entryIds.get(entry);
+  if (!id) {
+    id = SpiffeId.fromString(entry.spiffeId);
+    entryIds.set(entry, id);
+  }
+  return id;
+}
+
 /** BatchNewX509SVID: one result per param, each with its own status. */
 export async function batchNewX509Svid(
   ctx: ServerContext,
@@ -68,7 +80,7 @@ async function newX509Svid(
   }
 
   try {
-    const spiffeId = SpiffeId.fromString(entry.spiffeId);
+    const spiffeId = spiffeIdOf(entry);
     const signed = await ctx.ca.signWorkloadX509Svid({
       spiffeId,
       publicKey,
@@ -95,7 +107,7 @@ export async function newJwtSvid(
 ): Promise<JWTSVID> {
   const entry = authorizedById(ctx, log, who, new Set([req.entryId])).get(req.entryId);
   if (!entry) throw toStatus(log, NOT_AUTHORIZED, undefined, Code.NotFound);
-  const spiffeId = SpiffeId.fromString(entry.spiffeId);
+  const spiffeId = spiffeIdOf(entry);
   return signJwtSvid(ctx, log, spiffeId, req.audience, entry.jwtSvidTtl);
 }
 
