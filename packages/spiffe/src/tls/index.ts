@@ -12,6 +12,7 @@ export {
   tlsClientOptions,
 } from './client.js';
 export { createSpiffeGrpcTransport, type SpiffeGrpcTransportOptions } from './connect.js';
+export { type ConnectorOptions, type MtlsConnector, mtlsConnector } from './connector.js';
 export { TlsAuthError, TlsAuthErrorCode } from './errors.js';
 export { peerSpiffeId } from './peer.js';
 export {
