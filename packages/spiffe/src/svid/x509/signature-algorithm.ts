@@ -32,6 +32,9 @@ const MGF1 = '1.2.840.113549.1.1.8';
 /** RFC 4055 §3.1: hashAlgorithm and the MGF1 hash both default to SHA-1 when left out. */
 const SHA1 = '1.3.14.3.2.26';
 
+/** Decoded certificates (cached per certificate) whose algorithm was already found sound. */
+const passed = new WeakSet<CertInfo>();
+
 /**
  * Refuses a certificate whose signature is about to be checked when that signature rests on
  * MD2, MD5 or SHA-1: the PKCS#1 v1.5, ECDSA and DSA variants, and RSASSA-PSS whose hash or
@@ -41,9 +44,13 @@ const SHA1 = '1.3.14.3.2.26';
  *   the algorithm, or `ERR_X509SVID_MALFORMED_CERTIFICATE` when the identifier cannot be read
  */
 export function checkSignatureAlgorithm(info: CertInfo, label: string): void {
+  if (passed.has(info)) return;
   const [oid, params] = algorithmIdentifier(info.signatureAlgorithm, label, 'signatureAlgorithm');
   const weak = oid === RSASSA_PSS ? weakPss(params, label) : INSECURE_ALGORITHMS.get(oid);
-  if (!weak) return;
+  if (!weak) {
+    passed.add(info);
+    return;
+  }
 
   const [name, hash] = weak;
   throw new X509SvidError(
