@@ -7,7 +7,9 @@
  * that node is heard: the change notifier (local writes: attestation, renewal, ban, evict, serial
  * promotion) and the event follower (other servers' writes) both end in
  * `AuthorizedEntriesCache.setAgent` / `removeAgent`, which call {@link NodeStatusCache.invalidate}.
- * A write made through this server is therefore seen by the very next call.
+ * A write made through this server is therefore seen by the very next call; one made by another
+ * server when the event follower next polls; and, should an event be missed, when the record
+ * reaches its maximum age.
  */
 
 /** The parts of an attested-node record that decide whether an agent may call. */
@@ -28,24 +30,37 @@ export interface NodeStatus {
 export interface NodeStatusCacheOptions {
   /** Most records kept; the oldest is dropped past it (default 500,000). */
   readonly maxRecords?: number;
+  /**
+   * A record older than this is read again even if no change was heard (default 30 s): a
+   * safety net that bounds how long a change missed by the event feed can go unseen.
+   */
+  readonly maxAgeMs?: number;
+  /** The clock, milliseconds (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 const DEFAULT_MAX_RECORDS = 500_000;
+const DEFAULT_MAX_AGE_MS = 30_000;
 
 /** A record, or the knowledge that the node has no record (not attested, or evicted). */
 interface Held {
   readonly status: NodeStatus | undefined;
+  readonly readAtMs: number;
 }
 
 /** Node statuses by agent SPIFFE ID, filled on demand, dropped on every change to the node. */
 export class NodeStatusCache {
   readonly #records = new Map<string, Held>();
   readonly #maxRecords: number;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
   /** Grows on every invalidation: a read that started before one must not be stored. */
   #epoch = 0;
 
   constructor(options: NodeStatusCacheOptions = {}) {
     this.#maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
+    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Number of agents whose status is held. */
@@ -62,11 +77,12 @@ export class NodeStatusCache {
     load: (agentId: string) => Promise<NodeStatus | undefined>,
   ): Promise<NodeStatus | undefined> {
     const held = this.#records.get(agentId);
-    if (held) return held.status;
+    const now = this.#now();
+    if (held && now - held.readAtMs < this.#maxAgeMs) return held.status;
 
     const epoch = this.#epoch;
     const status = await load(agentId);
-    if (epoch === this.#epoch) this.#store(agentId, status);
+    if (epoch === this.#epoch) this.#store(agentId, status, now);
     return status;
   }
 
@@ -82,12 +98,13 @@ export class NodeStatusCache {
     this.#records.clear();
   }
 
-  #store(agentId: string, status: NodeStatus | undefined): void {
+  #store(agentId: string, status: NodeStatus | undefined, readAtMs: number): void {
+    this.#records.delete(agentId);
     if (this.#records.size >= this.#maxRecords) {
       const oldest = this.#records.keys().next();
       if (!oldest.done) this.#records.delete(oldest.value);
     }
-    this.#records.set(agentId, { status });
+    this.#records.set(agentId, { status, readAtMs });
   }
 }
 

@@ -87,6 +87,19 @@ describe('NodeStatusCache', () => {
     expect(calls).toEqual([AGENT]);
   });
 
+  it('reads a record again once it reaches maxAgeMs, though no change was heard', async () => {
+    let now = 1_000;
+    const cache = new NodeStatusCache({ maxAgeMs: 30_000, now: () => now });
+    const { calls, load } = loader(ACTIVE);
+
+    await cache.get(AGENT, load);
+    now += 29_999;
+    await cache.get(AGENT, load);
+    now += 1;
+    await cache.get(AGENT, load);
+    expect(calls).toEqual([AGENT, AGENT]);
+  });
+
   it('drops the oldest record past maxRecords', async () => {
     const cache = new NodeStatusCache({ maxRecords: 2 });
     const { calls, load } = loader(ACTIVE);
