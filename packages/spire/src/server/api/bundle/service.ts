@@ -3,7 +3,9 @@
  * federated bundles of other trust domains (list, get, batch create/update/set/delete).
  * Authorization is done by the server's interceptor (reference §3.3).
  */
+
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
+import { TrustDomain } from '@spire-ts/spiffe';
 import { LogField } from '../../../common/log/index.js';
 import {
   type Bundle as BundleService,
@@ -152,7 +154,8 @@ export function createBundleService(ctx: ServerContext): Partial<BundleImpl> {
       const results = [];
       for (const name of req.trustDomains) {
         const status = await deleteOne(ctx, log, name, mode);
-        results.push({ status, trustDomain: name });
+        // Results name the trust domain without its scheme, as SPIRE's (bug-cases-2 D09).
+        results.push({ status, trustDomain: trustDomainName(name) });
       }
       await ctx.changed.bundles();
       return { results };
@@ -254,5 +257,14 @@ async function deleteOne(
       return itemStatus(log, 'bundle not found', undefined, Code.NotFound);
     }
     return itemStatus(log, 'failed to delete federated bundle', err);
+  }
+}
+
+/** `spiffe://other.org` or `other.org` as the bare name; anything unparsable as given. */
+function trustDomainName(text: string): string {
+  try {
+    return TrustDomain.fromString(text).name;
+  } catch {
+    return text;
   }
 }

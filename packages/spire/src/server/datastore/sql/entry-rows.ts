@@ -131,7 +131,8 @@ export async function requireBundles(trx: Db, trustDomains: readonly string[]): 
   if (missing !== undefined) {
     throw new DataStoreError(
       DataStoreErrorCode.FederatedBundleNotFound,
-      `unable to find federated bundle "${missing}"`,
+      // SPIRE names the bundle by its trust domain ID (bug-cases-2 D05).
+      `unable to find federated bundle "spiffe://${missing}"`,
     );
   }
 }

@@ -129,7 +129,7 @@ export function entryConformance(backend: Backend): void {
       const p = fx.store.createEntry(entry({ federatesWith: ['other.org'] }));
       await expect(p).rejects.toMatchObject({
         code: 'ERR_DATASTORE_FEDERATED_BUNDLE_NOT_FOUND',
-        message: 'unable to find federated bundle "other.org"',
+        message: 'unable to find federated bundle "spiffe://other.org"',
       });
       expect(await fx.store.countEntries()).toBe(0);
       await fx.store.createBundle(bundle('other.org'));
