@@ -1,6 +1,5 @@
 import { type ChannelCredentials, experimental, type ServerCredentials } from '@grpc/grpc-js';
 import type { Authorizer } from '../tls/authorizer.js';
-import { rememberLeafPeer } from '../tls/peer.js';
 import type { X509TlsSource } from '../tls/source.js';
 import { authenticatePeer, peerChain } from '../tls/verify.js';
 import { spiffeServerInterceptor } from './interceptor.js';
@@ -26,13 +25,7 @@ export function spiffeChannelCredentials(
     rejectUnauthorized: true,
     checkServerIdentity: (_host, cert) => {
       try {
-        const peer = authenticatePeer(
-          peerChain(cert),
-          source.getX509BundleSet(),
-          authorize,
-          'server',
-        );
-        rememberLeafPeer(cert.fingerprint256, peer.id);
+        authenticatePeer(peerChain(cert), source.getX509BundleSet(), authorize, 'server');
         return undefined;
       } catch (err) {
         return err as Error;

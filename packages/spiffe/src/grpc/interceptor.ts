@@ -11,7 +11,6 @@ import type { BundleSet } from '../bundle/index.js';
 import type { SpiffeId } from '../spiffeid/index.js';
 import type { Authorizer } from '../tls/authorizer.js';
 import { TlsAuthError, TlsAuthErrorCode } from '../tls/errors.js';
-import { rememberLeafPeer } from '../tls/peer.js';
 import type { X509TlsSource } from '../tls/source.js';
 import { type AuthenticatedPeer, authenticatePeer, peerChain } from '../tls/verify.js';
 
@@ -87,7 +86,6 @@ function remember(fingerprint: string, id: SpiffeId): void {
   if (verifiedLeaves.size > MAX_LEAVES) {
     verifiedLeaves.delete(verifiedLeaves.keys().next().value as string);
   }
-  rememberLeafPeer(fingerprint, id);
 }
 
 function authenticateCall(call: ServerInterceptingCallInterface, bundles: BundleSet) {
