@@ -17,6 +17,7 @@ import { Agent } from '../gen/spire/api/server/agent/v1/agent_pb.js';
 import { Bundle } from '../gen/spire/api/server/bundle/v1/bundle_pb.js';
 import { Debug } from '../gen/spire/api/server/debug/v1/debug_pb.js';
 import { Entry } from '../gen/spire/api/server/entry/v1/entry_pb.js';
+import { Logger } from '../gen/spire/api/server/logger/v1/logger_pb.js';
 import { SVID } from '../gen/spire/api/server/svid/v1/svid_pb.js';
 import { createAgentService } from './api/agent/service.js';
 import { authorizationInterceptor } from './api/authorize.js';
@@ -26,6 +27,7 @@ import { createDebugService } from './api/debug/index.js';
 import { createEntryService } from './api/entry/index.js';
 import { createAuthorizedEntriesMethods } from './api/entry-authorized/methods.js';
 import { checkHealth, createHealthService } from './api/health/index.js';
+import { createLoggerService, pinoLevelControl } from './api/logger/service.js';
 import { createSvidService } from './api/svid/service.js';
 import { FileCaJournalStore } from './ca/index.js';
 import type { ServerConfig } from './config/index.js';
@@ -143,12 +145,17 @@ function routesFor(
   ctx: ServerContext,
   debug: Parameters<typeof createDebugService>[1],
 ): (router: ConnectRouter) => void {
+  const launchLevel = ctx.config.log_level;
   return (router) => {
     router.service(Agent, createAgentService(ctx));
     router.service(Bundle, createBundleService(ctx));
     router.service(Debug, createDebugService(ctx, debug));
     router.service(Entry, createEntryService(ctx, createAuthorizedEntriesMethods(ctx)));
     router.service(Health, createHealthService(ctx));
+    router.service(
+      Logger,
+      createLoggerService(ctx.log, pinoLevelControl([ctx.log], launchLevel), launchLevel),
+    );
     router.service(SVID, createSvidService(ctx));
   };
 }

@@ -12,6 +12,7 @@ export {
   type LoggerHandle,
   type LoggerOptions,
   type SpireLogger,
+  setTreeLevel,
   subsystemLogger,
 } from './logger.js';
 export { jsonLine, rfc3339, textLine } from './text-format.js';

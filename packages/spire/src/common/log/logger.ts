@@ -50,10 +50,44 @@ export function createLogger(opts: LoggerOptions = {}): LoggerHandle {
       messageKey: 'msg',
       formatters: { level: (label) => ({ level: label }) },
       serializers: { [LogField.Error]: (e: unknown) => (e instanceof Error ? e.message : e) },
+      onChild: (child) => joinTree(logger, child),
     },
     destination,
   );
+  trees.set(logger, new Set());
   return { logger, close: () => fd !== undefined && closeSync(fd) };
+}
+
+/**
+ * Every logger made from one {@link createLogger} root, held weakly so that per-request children
+ * can be collected. pino children keep the level they were born with, so changing the level at
+ * run time (the Logger API) must reach each of them.
+ */
+const trees = new WeakMap<Logger, Set<WeakRef<Logger>>>();
+const rootOf = new WeakMap<Logger, Logger>();
+
+function joinTree(root: Logger, child: Logger): void {
+  rootOf.set(child, root);
+  trees.get(root)?.add(new WeakRef(child));
+}
+
+/**
+ * Sets the level of `logger`'s whole tree: its root and every live child, whatever the depth.
+ * A logger not made by {@link createLogger} has only its own level set.
+ */
+export function setTreeLevel(logger: Logger, level: string): void {
+  const root = rootOf.get(logger) ?? logger;
+  root.level = level;
+  const members = trees.get(root);
+  if (!members) {
+    logger.level = level;
+    return;
+  }
+  for (const ref of members) {
+    const child = ref.deref();
+    if (child) child.level = level;
+    else members.delete(ref);
+  }
 }
 
 /** A child logger for one subsystem, tagging every line with `subsystem_name`. */

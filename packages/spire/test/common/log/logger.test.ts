@@ -6,6 +6,7 @@ import {
   createLogger,
   LogField,
   parseLogLevel,
+  setTreeLevel,
   subsystemLogger,
 } from '../../../src/common/log/index.js';
 
@@ -83,6 +84,29 @@ describe('log levels', () => {
     ['loud', undefined],
   ])('parses log_level %j as %j', (text, level) => {
     expect(parseLogLevel(text)).toBe(level);
+  });
+});
+
+describe('changing the level at run time (Logger API)', () => {
+  it('reaches every child made before the change, at any depth, from any member of the tree', () => {
+    const { logger, out } = lines('text', 'info');
+    const sub = subsystemLogger(logger, 'ca');
+    const perRequest = sub.child({ method: 'x' });
+    perRequest.debug('before');
+    setTreeLevel(perRequest, 'debug');
+    sub.debug('sub');
+    perRequest.debug('deep');
+    logger.debug('root');
+    const later = subsystemLogger(logger, 'late');
+    later.debug('late');
+    setTreeLevel(logger, 'warn');
+    sub.info('dropped');
+    expect(out).toEqual([
+      'time="2024-01-02T03:04:05Z" level=debug msg=sub subsystem_name=ca\n',
+      'time="2024-01-02T03:04:05Z" level=debug msg=deep method=x subsystem_name=ca\n',
+      'time="2024-01-02T03:04:05Z" level=debug msg=root\n',
+      'time="2024-01-02T03:04:05Z" level=debug msg=late subsystem_name=late\n',
+    ]);
   });
 });
 

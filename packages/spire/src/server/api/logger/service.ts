@@ -3,7 +3,7 @@
  * server's log level at run time, and puts back the level it was started with.
  */
 import { Code, type ServiceImpl } from '@connectrpc/connect';
-import { LogField, type SpireLogger } from '../../../common/log/index.js';
+import { LogField, type SpireLogger, setTreeLevel } from '../../../common/log/index.js';
 import type { Logger } from '../../../gen/spire/api/server/logger/v1/logger_pb.js';
 import { LogLevel } from '../../../gen/spire/api/types/logger_pb.js';
 import { statusError } from '../status.js';
@@ -17,8 +17,8 @@ export interface LogLevelControl {
 
 /**
  * A control over pino loggers. pino has no `panic`: it maps to `fatal`, while the control keeps
- * reporting `panic`. Each logger's own level is set, since pino children do not follow their
- * parent: pass every logger whose level should change.
+ * reporting `panic`. pino children do not follow their parent, so each logger's whole tree (its
+ * root and every live child, see `setTreeLevel`) is set.
  */
 export function pinoLevelControl(
   loggers: readonly SpireLogger[],
@@ -29,7 +29,7 @@ export function pinoLevelControl(
     level: () => current,
     setLevel(level) {
       current = level;
-      for (const l of loggers) l.level = level === 'panic' ? 'fatal' : level;
+      for (const l of loggers) setTreeLevel(l, level === 'panic' ? 'fatal' : level);
     },
   };
 }
