@@ -18,6 +18,7 @@ import { DataStoreError, DataStoreErrorCode } from '../../datastore/index.js';
 import type { ServerContext } from '../context.js';
 import { entryFromProto, entryMaskFromProto, entryToProto } from '../convert/entry.js';
 import { itemStatus, OK_STATUS, statusError, toStatus } from '../status.js';
+import { entryIdProblem } from './entry-id.js';
 import { entryFilterFromProto } from './filter.js';
 
 type EntryImpl = ServiceImpl<typeof EntryService>;
@@ -139,6 +140,12 @@ function inputOrThrow<T>(log: Log, what: string, fn: () => T): T {
 }
 
 async function createOne(ctx: ServerContext, log: Log, proto: Entry, mask: EntryMask | undefined) {
+  const badId = entryIdProblem(proto.id);
+  if (badId) {
+    return {
+      status: itemStatus(log, `failed to convert entry: ${badId}`, undefined, Code.InvalidArgument),
+    };
+  }
   let draft: ReturnType<typeof entryFromProto>;
   try {
     draft = entryFromProto(ctx.trustDomain, proto);
