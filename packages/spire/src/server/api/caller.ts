@@ -88,24 +88,34 @@ async function x509Caller(
   remoteAddress: string,
 ): Promise<Caller> {
   const held = verifiedChains.get(chain);
-  if (held?.ctx === ctx && (await stillValid(held))) return held.caller;
+  if (
+    held?.ctx === ctx &&
+    withinValidity(held) &&
+    (trustedByCa(held) || (await trustedByStore(held)))
+  ) {
+    return held.caller;
+  }
 
   const verified = await verifyChain(ctx, chain, remoteAddress);
   verifiedChains.set(chain, verified);
   return verified.caller;
 }
 
-/** The connection's verified chain is still within its validity and still trusted. */
-async function stillValid(held: VerifiedChain): Promise<boolean> {
-  const { ctx, caller, anchor } = held;
-  const now = ctx.clock.now();
-  if (now < held.validFromMs || now > held.validUntilMs) return false;
-  const td = caller.id.trustDomain;
-  // Our own CA's authorities are in memory; only other anchors need the stored bundle.
-  if (td.equals(ctx.trustDomain) && ctx.ca.bundle().x509Authorities.some((a) => anchor.equals(a))) {
-    return true;
-  }
-  const stored = await ctx.datastore.fetchBundle(td.name);
+/** Now lies within the validity of every certificate on the verified path. */
+function withinValidity(held: VerifiedChain): boolean {
+  const now = held.ctx.clock.now();
+  return now >= held.validFromMs && now <= held.validUntilMs;
+}
+
+/** The path's anchor is still one of our own CA's authorities (memory only). */
+function trustedByCa({ ctx, caller, anchor }: VerifiedChain): boolean {
+  if (!caller.id.trustDomain.equals(ctx.trustDomain)) return false;
+  return ctx.ca.bundle().x509Authorities.some((a) => anchor.equals(a));
+}
+
+/** The path's anchor is still in the stored bundle of the caller's trust domain. */
+async function trustedByStore({ ctx, caller, anchor }: VerifiedChain): Promise<boolean> {
+  const stored = await ctx.datastore.fetchBundle(caller.id.trustDomain.name);
   return stored?.x509Authorities.some((a) => anchor.equals(a.asn1)) === true;
 }
 

@@ -26,6 +26,7 @@ import {
 } from '../../support/server-harness.js';
 
 const GET_AUTHORIZED = '/spire.api.server.entry.v1.Entry/GetAuthorizedEntries';
+const FOREIGN_ADMIN = 'spiffe://example.org/foreign-admin';
 
 /** The client port of each call that passed authorization: equal ports, same connection. */
 let ports: number[] = [];
@@ -35,6 +36,7 @@ let h: ServerHarness;
 beforeAll(async () => {
   h = await startServerHarness({
     clock,
+    serverHcl: `admin_ids = ["${FOREIGN_ADMIN}"]`,
     services: (ctx) => [
       [Agent, createAgentService(ctx)],
       [
@@ -153,5 +155,42 @@ describe('agent checks on an open connection (reference §3.8, field notes §4.3
 
     expect(await refusal(client)).toEqual(refused(Reason.AGENT_EXPIRED));
     expect(ports).toHaveLength(1);
+  });
+});
+
+describe('chain trust on an open connection (X509-SVID §5)', () => {
+  it('an authority removed from the stored bundle stops vouching for an open connection', async () => {
+    const other = await startServerHarness();
+    try {
+      const anchor = other.ctx.ca.bundle().x509Authorities[0] as Buffer;
+      const foreign = await other.mintSvid(FOREIGN_ADMIN);
+      const stored = await h.datastore.fetchBundle('example.org');
+      const without = stored?.x509Authorities ?? [];
+      await h.datastore.appendBundle({
+        trustDomain: 'example.org',
+        x509Authorities: [{ asn1: anchor, tainted: false }],
+        jwtAuthorities: [],
+        refreshHint: 0,
+        sequenceNumber: 0,
+      });
+      const admin = h.withSvid(Agent, foreign);
+      expect((await admin.countAgents({})).count).toBeGreaterThanOrEqual(0);
+
+      await h.datastore.updateBundle(
+        { ...(stored as NonNullable<typeof stored>), x509Authorities: without },
+        { x509Authorities: true },
+      );
+
+      const err = await admin.countAgents({}).then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+      expect([err?.code, err?.rawMessage.startsWith('caller certificate is not a valid')]).toEqual([
+        Code.Unauthenticated,
+        true,
+      ]);
+    } finally {
+      await other.close();
+    }
   });
 });
