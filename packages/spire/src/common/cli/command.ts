@@ -36,3 +36,26 @@ export interface Command {
   readonly synopsis: string;
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
+
+/** A command whose module is imported on first use; `load` resolves to the real command. */
+export interface LazyCommand extends Command {
+  readonly load: () => Promise<Command>;
+}
+
+/**
+ * A command listed by its name and synopsis whose module is imported only when it is chosen, so
+ * a binary starts without loading every verb's dependencies (issue 4: CLI start-up). `load`
+ * resolves to the real command; its `name` and `synopsis` must equal the ones given here.
+ */
+export function lazyCommand(
+  name: string,
+  synopsis: string,
+  load: () => Promise<Command>,
+): LazyCommand {
+  return {
+    name,
+    synopsis,
+    load,
+    run: async (args, io) => (await load()).run(args, io),
+  };
+}
