@@ -7,6 +7,9 @@ const src = (pkg: string) =>
 export default defineConfig({
   resolve: {
     alias: {
+      '@spire-ts/spiffe/grpc': fileURLToPath(
+        new URL('./packages/spiffe/src/grpc/index.ts', import.meta.url),
+      ),
       '@spire-ts/spiffe': src('spiffe'),
       '@spire-ts/spire': src('spire'),
     },
