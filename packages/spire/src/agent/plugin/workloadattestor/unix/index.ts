@@ -1,4 +1,4 @@
-export { loadNameTables, type NameTables, parseIdFile } from './names.js';
+export { cachedNameTables, loadNameTables, type NameTables, parseIdFile } from './names.js';
 export { type ProcStatus, parseProcStatus } from './proc-status.js';
 export {
   parseUnixAttestorConfig,

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /**
@@ -36,9 +37,58 @@ export async function loadNameTables(
   };
 }
 
-async function readIdFile(path: string): Promise<Map<number, string>> {
+/**
+ * A loader of the name tables that reads each file once and again only when its identity
+ * (inode, size, modification and change times) differs from the last read: one `stat` per file
+ * per attestation instead of reading and parsing both files (issue 4: Workload API per-call cost).
+ * Concurrent callers share one read.
+ */
+export function cachedNameTables(
+  passwdPath = '/etc/passwd',
+  groupPath = '/etc/group',
+  readText: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+): () => Promise<NameTables> {
+  const users = cachedIdFile(passwdPath, readText);
+  const groups = cachedIdFile(groupPath, readText);
+  return async () => {
+    const [u, g] = await Promise.all([users(), groups()]);
+    return { userName: (uid) => u.get(uid), groupName: (gid) => g.get(gid) };
+  };
+}
+
+function cachedIdFile(
+  path: string,
+  readText: (path: string) => Promise<string>,
+): () => Promise<Map<number, string>> {
+  let key: string | undefined;
+  let table: Promise<Map<number, string>> | undefined;
+  return () => {
+    const now = fileKey(path);
+    if (table === undefined || now !== key) {
+      key = now;
+      table = readIdFile(path, readText);
+    }
+    return table;
+  };
+}
+
+/** What changes when a file is rewritten or replaced; `missing` when it cannot be stat'ed. */
+function fileKey(path: string): string {
   try {
-    return parseIdFile(await readFile(path, 'utf8'));
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (st === undefined) return 'missing';
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+async function readIdFile(
+  path: string,
+  readText: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
+): Promise<Map<number, string>> {
+  try {
+    return parseIdFile(await readText(path));
   } catch {
     return new Map();
   }

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkloadAttestationError, type WorkloadAttestor } from '../workload-attestor.js';
-import { loadNameTables, type NameTables } from './names.js';
+import { cachedNameTables, type NameTables } from './names.js';
 import { parseProcStatus } from './proc-status.js';
 
 /** plugin_data of `WorkloadAttestor "unix"`, as SPIRE names it. */
@@ -45,7 +45,10 @@ export interface UnixWorkloadAttestorOptions {
   readonly config: UnixAttestorConfig;
   /** Root of the proc filesystem (SPIRE honours `HOST_PROC`); default `/proc`. */
   readonly procRoot?: string;
-  /** Id -> name tables; default: read `/etc/passwd` and `/etc/group` at each attestation. */
+  /**
+   * Id -> name tables; default: `/etc/passwd` and `/etc/group`, read again only when a file
+   * changed since the last attestation.
+   */
   readonly names?: () => Promise<NameTables>;
 }
 
@@ -63,7 +66,7 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
   constructor(options: UnixWorkloadAttestorOptions) {
     this.#config = options.config;
     this.#procRoot = options.procRoot ?? process.env['HOST_PROC'] ?? '/proc';
-    this.#names = options.names ?? (() => loadNameTables());
+    this.#names = options.names ?? cachedNameTables();
   }
 
   async attest(pid: number): Promise<string[]> {
