@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   Certificate,
@@ -67,16 +67,22 @@ export const MAX_CHAIN_CERTIFICATES = 32;
 export class X509PopAttestor implements ServerNodeAttestor {
   readonly name = 'x509pop';
   readonly #options: X509PopAttestorOptions;
-  #roots: X509Certificate[] | undefined;
+  readonly #roots: X509Certificate[];
 
+  /**
+   * Reads the CA bundles now, as SPIRE does when the plugin is configured, so that a bad
+   * `ca_bundle_path` stops the server at start instead of failing every attestation.
+   * @throws Error naming the file and what is wrong with it
+   */
   constructor(options: X509PopAttestorOptions) {
     this.#options = options;
+    this.#roots = options.config.caBundlePaths.flatMap(loadCaBundle);
   }
 
   async attest(payload: Uint8Array, exchange: ChallengeExchange): Promise<NodeAttestationResult> {
     const chain = this.#parseChain(payload);
     const leaf = chain[0] as X509Certificate;
-    const verified = this.#verify(chain, await this.#loadRoots());
+    const verified = this.#verify(chain, this.#roots);
 
     if (!hasDigitalSignature(leaf)) {
       throw refused('certificate not intended for digital signature use');
@@ -165,30 +171,37 @@ export class X509PopAttestor implements ServerNodeAttestor {
     }
     return values.map((value) => ({ type: this.name, value }));
   }
+}
 
-  async #loadRoots(): Promise<X509Certificate[]> {
-    if (!this.#roots) {
-      const roots: X509Certificate[] = [];
-      for (const path of this.#options.config.caBundlePaths) {
-        const pem = await readFile(path, 'utf8').catch((cause) => {
-          throw new NodeAttestationError('internal', `x509pop: unable to read ca bundle ${path}`, {
-            cause,
-          });
-        });
-        const blocks =
-          pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-        if (blocks.length === 0) {
-          throw new NodeAttestationError(
-            'internal',
-            `x509pop: no certificate in ca bundle ${path}`,
-          );
-        }
-        roots.push(...blocks.map((b) => new X509Certificate(b)));
-      }
-      this.#roots = roots;
-    }
-    return this.#roots;
+/** The certificates of one PEM CA bundle file; throws a message naming the file. */
+function loadCaBundle(path: string): X509Certificate[] {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (cause) {
+    const why =
+      (cause as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file or directory'
+        : messageOf(cause);
+    throw new Error(`x509pop: unable to read ca bundle ${path}: ${why}; check ca_bundle_path`, {
+      cause,
+    });
   }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    throw new Error(
+      `x509pop: no certificate in ca bundle ${path}; it must hold PEM CERTIFICATE blocks`,
+    );
+  }
+  return blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch (cause) {
+      throw new Error(`x509pop: certificate ${i + 1} of ca bundle ${path} cannot be parsed`, {
+        cause,
+      });
+    }
+  });
 }
 
 function refused(message: string): NodeAttestationError {
