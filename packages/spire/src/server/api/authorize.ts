@@ -155,7 +155,7 @@ async function checkAgent(
   }
   if (node.serial === caller.serialNumber) return undefined;
   if (node.newSerial !== '' && node.newSerial === caller.serialNumber) {
-    await promoteNewSerial(ctx, id, node);
+    await promoteOnce(ctx, id, node);
     return undefined;
   }
   agentLog(ctx, id).error(
@@ -172,6 +172,25 @@ function agentLog(ctx: ServerContext, id: string) {
 async function loadNodeStatus(ctx: ServerContext, id: string): Promise<NodeStatus | undefined> {
   const node = await ctx.datastore.fetchAttestedNode(id);
   return node ? nodeStatusOf(node) : undefined;
+}
+
+/**
+ * Promotions by the status they were decided on: every call that saw the same cached status
+ * shares one write, and the write's change notice replaces that status for later calls.
+ */
+const promotions = new WeakMap<NodeStatus, Promise<void>>();
+
+function promoteOnce(ctx: ServerContext, id: string, node: NodeStatus): Promise<void> {
+  let done = promotions.get(node);
+  if (!done) {
+    // A failed write is forgotten, so that the next call tries again.
+    done = promoteNewSerial(ctx, id, node).catch((err: unknown) => {
+      promotions.delete(node);
+      throw err;
+    });
+    promotions.set(node, done);
+  }
+  return done;
 }
 
 /**

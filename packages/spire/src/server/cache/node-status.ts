@@ -51,6 +51,8 @@ interface Held {
 /** Node statuses by agent SPIFFE ID, filled on demand, dropped on every change to the node. */
 export class NodeStatusCache {
   readonly #records = new Map<string, Held>();
+  /** Reads under way, with the epoch they started in: concurrent misses share one read. */
+  readonly #loading = new Map<string, { epoch: number; status: Promise<NodeStatus | undefined> }>();
   readonly #maxRecords: number;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
@@ -69,8 +71,9 @@ export class NodeStatusCache {
   }
 
   /**
-   * The agent's status from memory, or from `load` (the datastore) on a miss. A loaded value is
-   * kept only if no change was heard while it was being read, so a stale read is never cached.
+   * The agent's status from memory, or from `load` (the datastore) on a miss; concurrent misses
+   * share one read, and callers get the same status object until it is replaced. A loaded value
+   * is kept only if no change was heard while it was being read, so a stale read is never cached.
    */
   async get(
     agentId: string,
@@ -80,10 +83,19 @@ export class NodeStatusCache {
     const now = this.#now();
     if (held && now - held.readAtMs < this.#maxAgeMs) return held.status;
 
+    const pending = this.#loading.get(agentId);
+    if (pending?.epoch === this.#epoch) return pending.status;
+
     const epoch = this.#epoch;
-    const status = await load(agentId);
-    if (epoch === this.#epoch) this.#store(agentId, status, now);
-    return status;
+    const status = load(agentId);
+    this.#loading.set(agentId, { epoch, status });
+    try {
+      const loaded = await status;
+      if (epoch === this.#epoch) this.#store(agentId, loaded, now);
+      return loaded;
+    } finally {
+      if (this.#loading.get(agentId)?.status === status) this.#loading.delete(agentId);
+    }
   }
 
   /** Forgets what is held for the agent; the next call reads the datastore again. */

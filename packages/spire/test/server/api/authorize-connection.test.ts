@@ -2,9 +2,10 @@
 // from memory; these tests prove that the reference §3.8 checks still bite on the very next call
 // of an already open connection: a ban, an evict (made through this server's API or heard from
 // the datastore's events, as another server's write would be), and the SVID's expiry.
+import { X509Certificate } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { type Client, Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../../src/common/clock/index.js';
 import { callerPeer } from '../../../src/common/grpc/index.js';
 import { Agent } from '../../../src/gen/spire/api/server/agent/v1/agent_pb.js';
@@ -17,7 +18,7 @@ import {
   PermissionDeniedDetails_Reason as Reason,
 } from '../../../src/gen/spire/api/types/status_pb.js';
 import { createAgentService } from '../../../src/server/api/agent/service.js';
-import { authorize } from '../../../src/server/api/authorize.js';
+import { authorize, authorizeCall } from '../../../src/server/api/authorize.js';
 import { EventFollower } from '../../../src/server/runtime/cache-loader.js';
 import {
   type HarnessSvid,
@@ -27,6 +28,14 @@ import {
 
 const GET_AUTHORIZED = '/spire.api.server.entry.v1.Entry/GetAuthorizedEntries';
 const FOREIGN_ADMIN = 'spiffe://example.org/foreign-admin';
+
+const TCP_PEER = { transport: 'tcp', remoteAddress: '127.0.0.1', remotePort: 1 } as const;
+
+/** The DER certificates of a PEM chain, leaf first. */
+function derChain(pem: string): Uint8Array[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => new Uint8Array(new X509Certificate(b).raw));
+}
 
 /** The client port of each call that passed authorization: equal ports, same connection. */
 let ports: number[] = [];
@@ -155,6 +164,39 @@ describe('agent checks on an open connection (reference §3.8, field notes §4.3
 
     expect(await refusal(client)).toEqual(refused(Reason.AGENT_EXPIRED));
     expect(ports).toHaveLength(1);
+  });
+});
+
+describe('serial promotion (reference §3.8)', () => {
+  it('concurrent first uses of the new serial write the promotion once, later calls not at all', async () => {
+    const { svid: old } = await h.attestedAgent('/spire/agent/join_token/promoted');
+    const renewed = await h.mintSvid(old.id);
+    await h.datastore.updateAttestedNode(
+      {
+        spiffeId: old.id,
+        attestationDataType: 'join_token',
+        certSerialNumber: old.serial,
+        certNotAfter: 0,
+        newCertSerialNumber: renewed.serial,
+        newCertNotAfter: Math.floor(renewed.notAfterMs / 1000),
+      },
+      { newCertSerialNumber: true, newCertNotAfter: true },
+    );
+    await h.ctx.changed.nodes([old.id]);
+    const writes = vi.spyOn(h.datastore, 'updateAttestedNode');
+    try {
+      // One connection's peer, eight calls started together, then one more.
+      const peer = { ...TCP_PEER, certificates: derChain(renewed.certPem) };
+      const calls = Array.from({ length: 8 }, () => authorizeCall(h.ctx, GET_AUTHORIZED, peer));
+      expect((await Promise.all(calls)).map((r) => r.agentId)).toEqual(Array(8).fill(old.id));
+      await authorizeCall(h.ctx, GET_AUTHORIZED, peer);
+
+      expect(writes).toHaveBeenCalledTimes(1);
+      const node = await h.datastore.fetchAttestedNode(old.id);
+      expect([node?.certSerialNumber, node?.newCertSerialNumber]).toEqual([renewed.serial, '']);
+    } finally {
+      writes.mockRestore();
+    }
   });
 });
 

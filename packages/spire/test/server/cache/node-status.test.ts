@@ -100,6 +100,18 @@ describe('NodeStatusCache', () => {
     expect(calls).toEqual([AGENT, AGENT]);
   });
 
+  it('concurrent misses share one read and get the same status object', async () => {
+    const cache = new NodeStatusCache();
+    const { calls, load } = loader(
+      nodeStatusOf({ certSerialNumber: 'a', newCertSerialNumber: '', newCertNotAfter: 0 }),
+    );
+
+    const got = await Promise.all([cache.get(AGENT, load), cache.get(AGENT, load)]);
+
+    expect(calls).toEqual([AGENT]);
+    expect(got[0]).toBe(got[1]);
+  });
+
   it('drops the oldest record past maxRecords', async () => {
     const cache = new NodeStatusCache({ maxRecords: 2 });
     const { calls, load } = loader(ACTIVE);
