@@ -21,7 +21,8 @@ if (!gc) throw new Error('run with --expose-gc');
 function usage() {
   for (let i = 0; i < 3; i++) gc?.();
   const m = process.memoryUsage();
-  return { heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss };
+  // `external` already includes `arrayBuffers` (Node docs), so they are not added again.
+  return { heap: m.heapUsed + m.external, js: m.heapUsed, buffers: m.arrayBuffers, rss: m.rss };
 }
 
 const clock = new FakeClock();
@@ -71,9 +72,14 @@ const after = usage();
 
 const perSvid = (after.heap - before.heap) / COUNT;
 const perSvidRss = (after.rss - before.rss) / COUNT;
+const perSvidJs = (after.js - before.js) / COUNT;
+const perSvidBuffers = (after.buffers - before.buffers) / COUNT;
 console.log(`cached svids: ${manager.cache.svids().size}`);
 console.log(`baseline raw DER chain + PKCS#8 key per svid: ${(rawBytes / COUNT).toFixed(0)} B`);
 console.log(`agent heap+external per cached svid (entry included): ${perSvid.toFixed(0)} B`);
+console.log(
+  `  of which JS heap ${perSvidJs.toFixed(0)} B, ArrayBuffers ${perSvidBuffers.toFixed(0)} B`,
+);
 console.log(
   `agent rss per cached svid (native X509/KeyObject included): ${perSvidRss.toFixed(0)} B`,
 );

@@ -63,7 +63,7 @@ describe('spire-agent against the real server', () => {
     expect(state.identities.map((i) => i.spiffeId.toString())).toEqual([
       'spiffe://example.org/web',
     ]);
-    const chain = state.identities[0]?.certificates ?? [];
+    const chain = state.identities[0]?.certChainDer ?? new Uint8Array();
     expect(verifyX509Svid(chain, state.bundle).id.toString()).toBe('spiffe://example.org/web');
     expect(lines.some((l) => l.msg === 'Node attestation was successful')).toBe(true);
   });

@@ -15,19 +15,26 @@ export interface CachedSvid {
   readonly identity: WorkloadX509Identity;
 }
 
-/** Builds the cached form of a freshly minted SVID. */
+/**
+ * Builds the cached form of a freshly minted (and already verified) SVID. The parsed certificates
+ * and key are not kept: the chain and key are stored as DER in one buffer, with the times read
+ * from them, so the cache holds no native OpenSSL objects per SVID (issue 4).
+ */
 export function cachedSvid(
   entry: CachedEntry,
   certificates: readonly X509Certificate[],
   privateKey: KeyObject,
 ): CachedSvid {
   const { notBeforeMs, notAfterMs } = chainValidity(certificates);
+  const key = privateKey.export({ type: 'pkcs8', format: 'der' });
+  const bytes = ownBytes([...certificates.map((cert) => cert.raw), key]);
+  const chainLength = bytes.length - key.length;
   const identity: WorkloadX509Identity = Object.freeze({
     entryId: entry.id,
     spiffeId: entry.spiffeId,
     hint: entry.proto.hint,
-    certificates: Object.freeze([...certificates]),
-    privateKey,
+    certChainDer: bytes.subarray(0, chainLength),
+    privateKeyPkcs8: bytes.subarray(chainLength),
     expiresAtMs: Date.parse((certificates[0] as X509Certificate).validTo),
     federatesWith: entry.federatesWith,
     entryCreatedAt: Number(entry.proto.createdAt),
@@ -39,6 +46,18 @@ export function cachedSvid(
     notAfterMs,
     identity,
   });
+}
+
+// One exact-size allocation for chain and key (the two fields are views of it): not a slice of
+// Node's shared Buffer pool, which would keep a whole 8 KiB slab alive per long-lived SVID.
+function ownBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 /**

@@ -4,7 +4,6 @@
  * The manager implements {@link WorkloadCacheView}; an endpoint attests the caller, gets its
  * selectors, and asks the view for what those selectors are entitled to.
  */
-import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { SpiffeBundle, SpiffeId } from '@spire-ts/spiffe';
 
 /** A selector as workload attestors produce it (`unix` + `uid:1000`). */
@@ -18,9 +17,14 @@ export interface WorkloadX509Identity {
   readonly entryId: string;
   readonly spiffeId: SpiffeId;
   readonly hint: string;
-  /** Leaf first, then intermediates (no root). */
-  readonly certificates: readonly X509Certificate[];
-  readonly privateKey: KeyObject;
+  /**
+   * The X509-SVID chain as concatenated DER, leaf first, then intermediates (no root): the form
+   * the Workload API sends (§5.2). Kept as bytes, not parsed certificates, so that a cached SVID
+   * holds no native OpenSSL objects (issue 4: memory per SVID); parse it where truly needed.
+   */
+  readonly certChainDer: Uint8Array;
+  /** The SVID's private key as unencrypted PKCS#8 DER (as the Workload API sends it). */
+  readonly privateKeyPkcs8: Uint8Array;
   /** Leaf notAfter in milliseconds since the epoch. */
   readonly expiresAtMs: number;
   /** Trust domain names the entry federates with (their bundles go to the workload). */

@@ -210,10 +210,8 @@ describe('FetchX509SVID', () => {
       ['spiffe://example.org/a', 'internal'],
     ]);
     const first = res.svids[0]!;
-    expect(Buffer.from(first.x509Svid)).toEqual(b.certificates[0]!.raw);
-    expect(Buffer.from(first.x509SvidKey)).toEqual(
-      b.privateKey.export({ type: 'pkcs8', format: 'der' }),
-    );
+    expect(Buffer.from(first.x509Svid)).toEqual(Buffer.from(b.certChainDer));
+    expect(Buffer.from(first.x509SvidKey)).toEqual(Buffer.from(b.privateKeyPkcs8));
     expect(Buffer.from(first.bundle)).toEqual(own.ca.cert.raw);
     expect(Object.keys(res.federatedBundles)).toEqual(['spiffe://partner.test']);
     expect(Buffer.from(res.federatedBundles['spiffe://partner.test']!)).toEqual(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readVectorJson } from '../../../../../test/support/vectors.js';
 import { jwtCacheKey } from '../../../src/agent/manager/jwt-cache.js';
 import { shouldRotate } from '../../../src/agent/manager/rotation.js';
-import { collect, makeManager, sel, settle } from './support.js';
+import { collect, leafOf, makeManager, sel, settle } from './support.js';
 
 const UID = 'unix:uid:1000';
 
@@ -120,7 +120,7 @@ describe('rotation at half life (D24)', () => {
     await settle();
     await sub.stop();
     expect(sub.states).toHaveLength(2);
-    const [a, b] = sub.states.map((s) => s.identities[0]?.certificates[0]?.serialNumber);
+    const [a, b] = sub.states.map((s) => leafOf(s.identities[0])?.serialNumber);
     expect(a).not.toBe(b);
     expect(api.calls.csrs).toBe(2);
   });

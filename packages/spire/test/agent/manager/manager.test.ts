@@ -1,6 +1,7 @@
+import { X509Svid } from '@spire-ts/spiffe';
 import { describe, expect, it } from 'vitest';
 import { MAX_CSRS_PER_BATCH } from '../../../src/agent/manager/synchronizer.js';
-import { collect, ids, makeManager, sel, settle } from './support.js';
+import { collect, ids, leafOf, makeManager, sel, settle } from './support.js';
 
 const UID = 'unix:uid:1000';
 
@@ -16,7 +17,9 @@ describe('CacheManager sync', () => {
     const state = manager.snapshot(sel(UID, 'unix:gid:1000'));
     expect(ids(state)).toEqual(['spiffe://example.org/web']);
     const identity = state.identities[0];
-    expect(identity?.certificates[0]?.checkPrivateKey(identity.privateKey)).toBe(true);
+    // The cached DER parses as an X509-SVID for the entry's ID whose leaf matches the key.
+    const svid = X509Svid.parse(identity?.certChainDer ?? [], identity?.privateKeyPkcs8 ?? '');
+    expect(svid.id.toString()).toBe(identity?.spiffeId.toString());
     expect(state.bundle.x509Authorities()).toHaveLength(1);
   });
 
@@ -111,7 +114,7 @@ describe('CacheManager sync', () => {
     await sub.stop();
 
     const after = manager.snapshot(sel(UID)).identities[0];
-    expect(after?.certificates[0]?.serialNumber).not.toBe(before?.certificates[0]?.serialNumber);
+    expect(leafOf(after)?.serialNumber).not.toBe(leafOf(before)?.serialNumber);
     expect(sub.states).toHaveLength(2);
     expect(sub.states[1]?.identities[0]).toBe(after);
   });

@@ -1,7 +1,12 @@
-import { TrustDomain } from '@spire-ts/spiffe';
+import type { X509Certificate } from 'node:crypto';
+import { TrustDomain, X509Svid } from '@spire-ts/spiffe';
 import { bundleFromProto } from '../../../src/agent/client/bundle.js';
 import { CacheManager, type CacheManagerOptions } from '../../../src/agent/manager/manager.js';
-import type { WorkloadSelector, WorkloadState } from '../../../src/agent/manager/workload-view.js';
+import type {
+  WorkloadSelector,
+  WorkloadState,
+  WorkloadX509Identity,
+} from '../../../src/agent/manager/workload-view.js';
 import { FakeClock } from '../../../src/common/clock/index.js';
 import { createLogger } from '../../../src/common/log/index.js';
 import { makeFakeCa } from '../runtime/fake-ca.js';
@@ -69,4 +74,13 @@ export async function settle(): Promise<void> {
 /** The SPIFFE IDs of a state's identities, in order. */
 export function ids(state: WorkloadState | undefined): string[] {
   return (state?.identities ?? []).map((i) => i.spiffeId.toString());
+}
+
+/**
+ * The leaf of an identity's cached DER chain, parsed with its PKCS#8 key: throws unless the chain
+ * is a valid X509-SVID whose leaf matches the key.
+ */
+export function leafOf(identity: WorkloadX509Identity | undefined): X509Certificate | undefined {
+  if (!identity) return undefined;
+  return X509Svid.parse(identity.certChainDer, identity.privateKeyPkcs8).certificates[0];
 }

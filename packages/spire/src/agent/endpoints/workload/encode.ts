@@ -31,23 +31,12 @@ export function x509SvidResponse(state: WorkloadState): X509SVIDResponse {
   });
 }
 
-// Exporting a key costs about 0.2 ms: the view hands out the same identity object until its SVID
-// changes, so each identity's encoded chain and key are computed once.
-const encodedIdentities = new WeakMap<WorkloadX509Identity, { chain: Buffer; key: Buffer }>();
-
+// The view holds each SVID as the DER the message carries: nothing is encoded per call.
 function x509Svid(identity: WorkloadX509Identity, bundle: Uint8Array): X509SVID {
-  let encoded = encodedIdentities.get(identity);
-  if (!encoded) {
-    encoded = {
-      chain: Buffer.concat(identity.certificates.map((cert) => cert.raw)),
-      key: identity.privateKey.export({ type: 'pkcs8', format: 'der' }),
-    };
-    encodedIdentities.set(identity, encoded);
-  }
   return create(X509SVIDSchema, {
     spiffeId: identity.spiffeId.toString(),
-    x509Svid: encoded.chain,
-    x509SvidKey: encoded.key,
+    x509Svid: identity.certChainDer,
+    x509SvidKey: identity.privateKeyPkcs8,
     bundle,
     hint: identity.hint,
   });
