@@ -30,6 +30,7 @@ import {
   X509SVIDResponseSchema,
 } from '../packages/spire/src/agent/endpoints/workload/gen/workload_pb.js';
 import {
+  loadNameTables,
   parseUnixAttestorConfig,
   UnixWorkloadAttestor,
 } from '../packages/spire/src/agent/plugin/workloadattestor/unix/index.js';
@@ -179,7 +180,13 @@ async function serve(dir: string) {
   const endpoint = await startWorkloadEndpoint({
     socketPath: join(dir, 'agent.sock'),
     view,
-    attestors: [new UnixWorkloadAttestor({ config: parseUnixAttestorConfig({}) })],
+    attestors: [
+      new UnixWorkloadAttestor({
+        config: parseUnixAttestorConfig({}),
+        // WAPI_BENCH_NAMES=reread: the old behaviour (account files read on every call).
+        ...(process.env.WAPI_BENCH_NAMES === 'reread' ? { names: () => loadNameTables() } : {}),
+      }),
+    ],
     log: logger,
   });
   return {
@@ -193,10 +200,17 @@ async function serve(dir: string) {
 
 /** Starts {@link serve} in a child process and resolves once it listens. */
 async function startServing(dir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-    env: { ...process.env, WAPI_BENCH_SERVE: dir },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  // WAPI_BENCH_PROF=<dir>: the serving process writes a CPU profile there (node --cpu-prof).
+  const prof = process.env.WAPI_BENCH_PROF;
+  const flags = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  const child = spawn(
+    process.execPath,
+    [...flags, '--import', 'tsx', fileURLToPath(import.meta.url)],
+    {
+      env: { ...process.env, WAPI_BENCH_SERVE: dir },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
   return {
     size: Number(line.replace('ready ', '')),
@@ -293,7 +307,8 @@ if (serveDir) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-wapi-'));
   try {
     await latencies(dir);
-    await endToEnd();
+    // WAPI_BENCH_E2E=0 skips the real server and agent (latency cases only).
+    if (process.env.WAPI_BENCH_E2E !== '0') await endToEnd();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

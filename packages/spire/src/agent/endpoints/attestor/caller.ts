@@ -5,7 +5,7 @@ import {
   acceptedStartTime,
   PeerCredErrorCode,
   type PeerCredentials,
-  processStartTime,
+  processStartTimeSync,
 } from '../../../common/peercred/index.js';
 import type { WorkloadSelector } from '../../manager/workload-view.js';
 import type { WorkloadAttestor } from '../../plugin/workloadattestor/workload-attestor.js';
@@ -46,7 +46,9 @@ export class CallerAttestor {
 
   constructor(options: CallerAttestorOptions) {
     this.#attestors = options.attestors;
-    this.#startTime = options.startTime ?? ((pid) => processStartTime(pid));
+    // A synchronous read of /proc/<pid>/stat: procfs answers from kernel memory, and one read
+    // costs less than the four thread-pool round trips of an async readFile (issue 4).
+    this.#startTime = options.startTime ?? (async (pid) => processStartTimeSync(pid));
     this.#acceptedStartTime = options.acceptedStartTime ?? acceptedStartTime;
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
+import { readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkloadAttestationError, type WorkloadAttestor } from '../workload-attestor.js';
 import { cachedNameTables, type NameTables } from './names.js';
@@ -100,7 +100,9 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
   async #readStatus(pid: number) {
     const path = join(this.#procRoot, String(pid), 'status');
     try {
-      return parseProcStatus(await readFile(path, 'utf8'));
+      // Read synchronously: procfs answers from kernel memory, and one read costs less than the
+      // four thread-pool round trips of an async readFile (issue 4: per-call cost).
+      return parseProcStatus(readFileSync(path, 'utf8'));
     } catch (cause) {
       throw new WorkloadAttestationError(
         'ERR_UNIX_PROCESS',
