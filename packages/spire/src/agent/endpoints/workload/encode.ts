@@ -82,11 +82,26 @@ function bundleMap(
   return out;
 }
 
+// A SpiffeBundle never changes (a new bundle is a new object), so each one's encodings are
+// computed once, not on every message (issue 4: per-call cost).
+const x509Encoded = new WeakMap<SpiffeBundle, Uint8Array>();
+const jwksEncoded = new WeakMap<SpiffeBundle, Uint8Array>();
+
 function x509Der(bundle: SpiffeBundle): Uint8Array {
-  return bundle.x509Bundle().toDer();
+  let der = x509Encoded.get(bundle);
+  if (!der) {
+    der = bundle.x509Bundle().toDer();
+    x509Encoded.set(bundle, der);
+  }
+  return der;
 }
 
 function jwks(bundle: SpiffeBundle): Uint8Array {
-  const document = JSON.parse(bundle.jwtBundle().marshal()) as unknown;
-  return Buffer.from(JSON.stringify(document, null, 4));
+  let json = jwksEncoded.get(bundle);
+  if (!json) {
+    const document = JSON.parse(bundle.jwtBundle().marshal()) as unknown;
+    json = Buffer.from(JSON.stringify(document, null, 4));
+    jwksEncoded.set(bundle, json);
+  }
+  return json;
 }
