@@ -272,8 +272,8 @@ class AgentRuntime {
   async #stop(exit: AgentExit): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#manager?.stop();
-    this.#rotator?.stop();
+    // Let a sync or rotation under way finish writing data_dir before the process goes.
+    await Promise.all([this.#manager?.stop(), this.#rotator?.stop()]);
     this.#client?.close();
     this.#exit(exit);
   }

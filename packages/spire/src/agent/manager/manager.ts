@@ -83,8 +83,8 @@ export class CacheManager implements WorkloadCacheView {
   }
 
   /** Stops syncing; open subscriptions end when their signals abort. */
-  stop(): void {
-    this.#sync.stop();
+  stop(): Promise<void> {
+    return this.#sync.stop();
   }
 
   /** Marks the first successful sync. */

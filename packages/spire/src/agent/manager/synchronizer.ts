@@ -55,10 +55,14 @@ export class Synchronizer {
     this.#schedule(firstDelayMs);
   }
 
-  /** Stops the loop; a sync under way finishes. */
-  stop(): void {
+  /** Stops the loop; resolves once a sync under way has finished (its files written). */
+  stop(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
+    return (this.#running ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Runs one sync after any sync under way; rejects with its error. */

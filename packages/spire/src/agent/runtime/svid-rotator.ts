@@ -57,18 +57,22 @@ export class AgentSvidRotator {
   }
 
   /** Replaces the identity (after a re-attestation the agent ran itself). */
+  #checking: Promise<void> = Promise.resolve();
+
   setIdentity(identity: AgentIdentity): void {
     this.#identity = identity;
   }
 
   start(): void {
     this.#timer = this.#o.clock.setInterval(AGENT_SVID_CHECK_INTERVAL_MS, () => {
-      this.check().catch((err) => this.#o.onError(err));
+      this.#checking = this.check().catch((err) => this.#o.onError(err));
     });
   }
 
-  stop(): void {
+  /** Stops checking; resolves once a rotation under way has finished. */
+  stop(): Promise<void> {
     this.#timer?.cancel();
+    return this.#checking;
   }
 
   /** Rotates if the SVID is past its rotation point; resolves when done. */
