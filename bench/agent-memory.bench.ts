@@ -54,6 +54,8 @@ for (let i = 0; i < COUNT; i++) {
   entries.push(cachedEntry(proto));
 }
 manager.cache.replaceEntries(entries.filter((e) => e !== undefined));
+entries.length = 0;
+const withEntries = usage();
 for (const entry of manager.cache.entries().values()) {
   const key = await newPrivateKey('ec-p256');
   const chain = await ca.mint(SpiffeId.fromString(entry.spiffeId.toString()), createPublicKey(key));
@@ -67,16 +69,19 @@ for (const entry of manager.cache.entries().values()) {
     ),
   );
 }
-entries.length = 0;
 const after = usage();
 
 const perSvid = (after.heap - before.heap) / COUNT;
+const perEntry = (withEntries.heap - before.heap) / COUNT;
 const perSvidRss = (after.rss - before.rss) / COUNT;
 const perSvidJs = (after.js - before.js) / COUNT;
 const perSvidBuffers = (after.buffers - before.buffers) / COUNT;
 console.log(`cached svids: ${manager.cache.svids().size}`);
 console.log(`baseline raw DER chain + PKCS#8 key per svid: ${(rawBytes / COUNT).toFixed(0)} B`);
 console.log(`agent heap+external per cached svid (entry included): ${perSvid.toFixed(0)} B`);
+console.log(
+  `  of which the entry alone ${perEntry.toFixed(0)} B, the SVID ${(perSvid - perEntry).toFixed(0)} B`,
+);
 console.log(
   `  of which JS heap ${perSvidJs.toFixed(0)} B, ArrayBuffers ${perSvidBuffers.toFixed(0)} B`,
 );
