@@ -76,9 +76,9 @@ describe('spire-server run: message size limit on the TCP listener', () => {
     await srv?.stop();
   });
 
-  // Finding (server-perf's files: server/runtime/listeners.ts, common/grpc/server.ts): neither
-  // listener sets readMaxBytes, so Connect's 4 GiB default applies to anonymous callers.
-  it.fails('an anonymous 16 MiB GetBundle request is ResourceExhausted', async () => {
+  // Found by the security pass: Connect's default limit is 4 GiB; serveGrpc now defaults to
+  // grpc-go's 4 MiB for every listener.
+  it('an anonymous 16 MiB GetBundle request is ResourceExhausted', async () => {
     const session = rawSession({ tlsAddress: `127.0.0.1:${srv.port}` });
     try {
       const out = await callWithBody(

@@ -37,7 +37,10 @@ export interface GrpcServerOptions {
   readonly routes: (router: ConnectRouter) => void;
   readonly listen: UnixListen | TcpListen;
   readonly interceptors?: Interceptor[];
-  /** Largest request message accepted, in bytes (Connect's default when unset). */
+  /**
+   * Largest request message accepted, in bytes; larger ones are answered ResourceExhausted before
+   * they are buffered. Default 4 MiB, grpc-go's (and so SPIRE's) limit.
+   */
   readonly readMaxBytes?: number;
   /** How long close() lets open streams finish before cutting them (default 5000 ms). */
   readonly closeGraceMs?: number;
@@ -73,6 +76,7 @@ export interface GrpcServer {
 }
 
 const DEFAULT_CLOSE_GRACE_MS = 5_000;
+const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
 const NEVER_COMPRESS = Number.MAX_SAFE_INTEGER;
 const DEFAULT_DIR_MODE = 0o755;
 
@@ -92,7 +96,7 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
     grpcWeb: false,
     connect: false,
     interceptors: options.interceptors ?? [],
-    ...(options.readMaxBytes === undefined ? {} : { readMaxBytes: options.readMaxBytes }),
+    readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     compressMinBytes: options.compressMinBytes ?? NEVER_COMPRESS,
     contextValues: peerContextValues((session) => peers.get(session)),
   });
@@ -162,10 +166,24 @@ async function startListening(
   } catch (err) {
     server.close();
     if (err instanceof GrpcServerError) throw err;
-    throw new GrpcServerError(GrpcServerErrorCode.Listen, `failed to listen on ${where(listen)}`, {
-      cause: err,
-    });
+    throw new GrpcServerError(
+      GrpcServerErrorCode.Listen,
+      `failed to listen on ${where(listen)}: ${listenFailure(err, listen)}`,
+      { cause: err },
+    );
   }
+}
+
+/** Why a bind failed, and what the operator can change, for the common errno values. */
+function listenFailure(err: unknown, listen: UnixListen | TcpListen): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const option = listen.kind === 'unix' ? 'socket path' : 'bind address or port';
+  if (code === 'EADDRINUSE')
+    return `address already in use; stop the other process or choose another ${option}`;
+  if (code === 'EACCES')
+    return `permission denied; run with the needed rights or choose another ${option}`;
+  if (code === 'EADDRNOTAVAIL') return 'address not available on this host; check the bind address';
+  return err instanceof Error ? err.message : String(err);
 }
 
 function where(listen: UnixListen | TcpListen): string {

@@ -226,6 +226,23 @@ describe('serveGrpc on TCP loopback', () => {
 
     expect(headers[':status']).toBe(415);
   });
+
+  it('says why it cannot listen when the port is taken, and what to change', async () => {
+    const other = net.createServer();
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    const port = (other.address() as net.AddressInfo).port;
+    try {
+      await expect(
+        serveGrpc({ routes: healthRoutes, listen: { kind: 'tcp', host: '127.0.0.1', port } }),
+      ).rejects.toThrow(
+        `failed to listen on tcp://127.0.0.1:${port}: address already in use; stop the other ` +
+          'process or choose another bind address or port',
+      );
+    } finally {
+      other.close();
+    }
+  });
 });
 
 /** A self-signed P-256 certificate and key made with the openssl CLI. */
