@@ -48,6 +48,10 @@ export function runtimeAvailable(): { ok: boolean; missing: string[] } {
       ([bin, args]) =>
         `${bin.endsWith('server.js') ? 'spire-server' : 'spire-agent'} ${args.slice(0, -1).join(' ')}`,
     );
+  // Under CI the end-to-end suites must run: a missing verb is a failure, never a quiet skip.
+  if (missing.length > 0 && process.env['CI'] === 'true') {
+    throw new Error(`end-to-end run impossible, the built CLIs lack: ${missing.join(', ')}`);
+  }
   return { ok: missing.length === 0, missing };
 }
 
