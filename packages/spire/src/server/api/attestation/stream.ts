@@ -15,13 +15,20 @@ import type { ServerContext } from '../context.js';
 import { statusError } from '../status.js';
 import { attestAgent } from './attest.js';
 
+/**
+ * How long the server waits for the agent's first message and for each challenge response. An
+ * unauthenticated caller must not hold an attestation (and a node attestor's state) open forever.
+ */
+export const ATTESTATION_STEP_TIMEOUT_MS = 30_000;
+
 /** Serves one AttestAgent stream: yields challenges as the attestor asks, then the result. */
 export async function* serveAttestAgent(
   ctx: ServerContext,
   log: SpireLogger,
   requests: AsyncIterable<AttestAgentRequest>,
 ): AsyncGenerator<AttestAgentResponse> {
-  const inbox = requests[Symbol.asyncIterator]();
+  const iterator = requests[Symbol.asyncIterator]();
+  const inbox = { next: () => withinStepTimeout(ctx, iterator.next()) };
   const first = await inbox.next();
   if (first.done)
     throw statusError(log, Code.InvalidArgument, 'failed to receive request from stream');
@@ -48,6 +55,30 @@ export async function* serveAttestAgent(
     (err: unknown) => outbox.fail(err),
   );
   yield* outbox;
+}
+
+/** `step`, or DeadlineExceeded once {@link ATTESTATION_STEP_TIMEOUT_MS} passes without it. */
+function withinStepTimeout<T>(ctx: ServerContext, step: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = ctx.clock.setTimer(ATTESTATION_STEP_TIMEOUT_MS, () =>
+      reject(
+        new ConnectError(
+          `no message from the agent within ${ATTESTATION_STEP_TIMEOUT_MS / 1000}s of attestation`,
+          Code.DeadlineExceeded,
+        ),
+      ),
+    );
+    step.then(
+      (value) => {
+        timer.cancel();
+        resolve(value);
+      },
+      (err: unknown) => {
+        timer.cancel();
+        reject(err);
+      },
+    );
+  });
 }
 
 /** A one-consumer queue of responses that can end with a value stream or an error. */
