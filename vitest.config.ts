@@ -10,6 +10,9 @@ export default defineConfig({
       '@spire-ts/spiffe/grpc': fileURLToPath(
         new URL('./packages/spiffe/src/grpc/index.ts', import.meta.url),
       ),
+      '@spire-ts/spiffe/workload-proto': fileURLToPath(
+        new URL('./packages/spiffe/src/gen/workload_pb.ts', import.meta.url),
+      ),
       '@spire-ts/spiffe': src('spiffe'),
       '@spire-ts/spire': src('spire'),
     },

@@ -23,12 +23,9 @@ import { fileURLToPath } from 'node:url';
 import { toBinary } from '@bufbuild/protobuf';
 import { createClient, type Interceptor } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { SpiffeWorkloadAPI, X509SVIDResponseSchema } from '@spire-ts/spiffe/workload-proto';
 import { startWorkloadEndpoint } from '../packages/spire/src/agent/endpoints/index.js';
 import { x509SvidResponse } from '../packages/spire/src/agent/endpoints/workload/encode.js';
-import {
-  SpiffeWorkloadAPI,
-  X509SVIDResponseSchema,
-} from '../packages/spire/src/agent/endpoints/workload/gen/workload_pb.js';
 import {
   loadNameTables,
   parseUnixAttestorConfig,

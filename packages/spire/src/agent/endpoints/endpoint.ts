@@ -1,3 +1,4 @@
+import { SpiffeWorkloadAPI } from '@spire-ts/spiffe/workload-proto';
 import { type GrpcServer, serveGrpc } from '../../common/grpc/index.js';
 import { LogField, type SpireLogger, subsystemLogger } from '../../common/log/index.js';
 import { Health } from '../../gen/grpc/health/v1/health_pb.js';
@@ -5,7 +6,6 @@ import type { WorkloadCacheView } from '../manager/workload-view.js';
 import type { WorkloadAttestor } from '../plugin/workloadattestor/workload-attestor.js';
 import { CallerAttestor } from './attestor/caller.js';
 import { healthService } from './health/health.js';
-import { SpiffeWorkloadAPI } from './workload/gen/workload_pb.js';
 import { WorkloadApiHandler } from './workload/handler.js';
 import { securityHeaderInterceptor } from './workload/security-header.js';
 

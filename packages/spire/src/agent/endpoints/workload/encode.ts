@@ -1,6 +1,5 @@
 import { create } from '@bufbuild/protobuf';
 import type { SpiffeBundle } from '@spire-ts/spiffe';
-import type { WorkloadState, WorkloadX509Identity } from '../../manager/workload-view.js';
 import {
   type JWTBundlesResponse,
   JWTBundlesResponseSchema,
@@ -10,7 +9,8 @@ import {
   type X509SVIDResponse,
   X509SVIDResponseSchema,
   X509SVIDSchema,
-} from './gen/workload_pb.js';
+} from '@spire-ts/spiffe/workload-proto';
+import type { WorkloadState, WorkloadX509Identity } from '../../manager/workload-view.js';
 import { withUniqueHints } from './hints.js';
 
 /**

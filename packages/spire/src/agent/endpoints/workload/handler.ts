@@ -1,6 +1,18 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { type SpiffeBundle, SpiffeId } from '@spire-ts/spiffe';
+import {
+  type JWTBundlesResponse,
+  type JWTSVIDRequest,
+  type JWTSVIDResponse,
+  JWTSVIDResponseSchema,
+  type SpiffeWorkloadAPI,
+  type ValidateJWTSVIDRequest,
+  type ValidateJWTSVIDResponse,
+  ValidateJWTSVIDResponseSchema,
+  type X509BundlesResponse,
+  type X509SVIDResponse,
+} from '@spire-ts/spiffe/workload-proto';
 import { callerPeer } from '../../../common/grpc/index.js';
 import { LogField, type SpireLogger } from '../../../common/log/index.js';
 import type {
@@ -16,18 +28,6 @@ import {
   x509BundlesResponse,
   x509SvidResponse,
 } from './encode.js';
-import {
-  type JWTBundlesResponse,
-  type JWTSVIDRequest,
-  type JWTSVIDResponse,
-  JWTSVIDResponseSchema,
-  type SpiffeWorkloadAPI,
-  type ValidateJWTSVIDRequest,
-  type ValidateJWTSVIDResponse,
-  ValidateJWTSVIDResponseSchema,
-  type X509BundlesResponse,
-  type X509SVIDResponse,
-} from './gen/workload_pb.js';
 import { withUniqueHints } from './hints.js';
 import { WorkloadStatus } from './status.js';
 import { validateJwtSvid } from './validate-jwt.js';

@@ -8,8 +8,8 @@ import {
   type Transport,
 } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { SpiffeWorkloadAPI } from '@spire-ts/spiffe/workload-proto';
 import { DEFAULT_WORKLOAD_SOCKET_PATH } from '../../../agent/endpoints/endpoint.js';
-import { SpiffeWorkloadAPI } from '../../../agent/endpoints/workload/gen/workload_pb.js';
 import type { FlagSpec } from '../../../common/cli/flagset.js';
 
 /** The flags every `spire-agent api` command takes, as SPIRE defines them. */

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { SpiffeId, TrustDomain, verifyX509Svid, X509Bundle } from '@spire-ts/spiffe';
-import type { X509SVIDResponse } from '../../../agent/endpoints/workload/gen/workload_pb.js';
+import type { X509SVIDResponse } from '@spire-ts/spiffe/workload-proto';
 import type { PrintableSvid } from './format.js';
 
 /** An SVID of a FetchX509SVID response with its key, parsed and checked. */

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { type Client, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { SpiffeWorkloadAPI } from '../../../../src/agent/endpoints/workload/gen/workload_pb.js';
+import { SpiffeWorkloadAPI } from '@spire-ts/spiffe/workload-proto';
 import { Health } from '../../../../src/gen/grpc/health/v1/health_pb.js';
 
 /** A Workload API client on `socketPath` sending `workload.spiffe.io: <header>` (none if null). */
