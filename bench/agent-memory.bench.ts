@@ -51,7 +51,7 @@ for (let i = 0; i < COUNT; i++) {
     spiffeId: `spiffe://example.org/ns/prod/sa/svc-${i}`,
     selectors: [`k8s:ns:prod`, `k8s:sa:svc-${i}`],
   });
-  entries.push(cachedEntry(proto));
+  entries.push(cachedEntry(proto, manager.cache.interner));
 }
 manager.cache.replaceEntries(entries.filter((e) => e !== undefined));
 entries.length = 0;

@@ -4,11 +4,10 @@ import { Bundle as BundleService } from '../../gen/spire/api/server/bundle/v1/bu
 import { Entry as EntryService } from '../../gen/spire/api/server/entry/v1/entry_pb.js';
 import { SVID } from '../../gen/spire/api/server/svid/v1/svid_pb.js';
 import type { Bundle } from '../../gen/spire/api/types/bundle_pb.js';
-import type { Entry } from '../../gen/spire/api/types/entry_pb.js';
 import type { JWTSVID } from '../../gen/spire/api/types/jwtsvid_pb.js';
 import type { X509SVID } from '../../gen/spire/api/types/x509svid_pb.js';
 import { AgentClientError, AgentClientErrorCode, clientError } from './errors.js';
-import type { ServerApi, X509SvidRequest } from './server-api.js';
+import type { FetchedEntries, KnownEntry, ServerApi, X509SvidRequest } from './server-api.js';
 import type { ServerTlsOptions } from './server-tls.js';
 import { syncAuthorizedEntries } from './sync-entries.js';
 import {
@@ -59,12 +58,13 @@ export class ServerClient implements ServerApi {
     this.#conn.close();
   }
 
-  async fetchEntries(known: ReadonlyMap<string, Entry>): Promise<Entry[]> {
+  async fetchEntries(known: ReadonlyMap<string, KnownEntry>): Promise<FetchedEntries> {
     return this.#call('fetch authorized entries', async () => {
       if (this.#o.useSyncAuthorizedEntries) {
         return syncAuthorizedEntries(this.#entry, known, this.#options());
       }
-      return (await this.#entry.getAuthorizedEntries({}, this.#options())).entries;
+      const { entries } = await this.#entry.getAuthorizedEntries({}, this.#options());
+      return { kept: [], fetched: entries };
     });
   }
 

@@ -10,7 +10,7 @@ export {
   REATTEST_REASONS,
 } from './errors.js';
 export { Outbox } from './outbox.js';
-export type { ServerApi, X509SvidRequest } from './server-api.js';
+export type { FetchedEntries, KnownEntry, ServerApi, X509SvidRequest } from './server-api.js';
 export {
   type AgentTlsIdentity,
   checkServer,

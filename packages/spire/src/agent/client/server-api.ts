@@ -11,15 +11,34 @@ export interface X509SvidRequest {
 }
 
 /**
+ * What the agent holds of an entry: enough for the server's revision list to tell whether it is
+ * still current (`EntryRevision{id, revision_number, created_at}`, reference §3.3).
+ */
+export interface KnownEntry {
+  readonly revision: bigint;
+  /** `created_at` in seconds; 0 when unknown. */
+  readonly createdAt: bigint;
+}
+
+/** The outcome of an entry sync: every entry authorized to the agent now, split in two. */
+export interface FetchedEntries {
+  /** Ids of held entries the server still authorizes unchanged: the cached copies stay. */
+  readonly kept: readonly string[];
+  /** Full entries that are new or changed (or every entry, when the server sent them in full). */
+  readonly fetched: readonly Entry[];
+}
+
+/**
  * The server RPCs the agent's manager calls after attestation, over mTLS with the agent SVID
  * (reference §3.3 and §4.4). {@link ServerClient} implements it over gRPC; tests may fake it.
  */
 export interface ServerApi {
   /**
-   * Every entry authorized to this agent. `known` holds the entries from the previous sync by
-   * id, so a revision-diff sync can fetch only the new and changed ones.
+   * Every entry authorized to this agent. `known` holds the revisions of the entries from the
+   * previous sync by id, so a revision-diff sync fetches only the new and changed ones; held
+   * entries the server no longer lists are in neither part of the result.
    */
-  fetchEntries(known: ReadonlyMap<string, Entry>): Promise<Entry[]>;
+  fetchEntries(known: ReadonlyMap<string, KnownEntry>): Promise<FetchedEntries>;
   /** The agent's own trust-domain bundle (`Bundle.GetBundle`). */
   fetchBundle(): Promise<Bundle>;
   /** A federated bundle (`Bundle.GetFederatedBundle`), or undefined when the server has none. */

@@ -9,13 +9,14 @@ import {
 import type { Entry } from '../../gen/spire/api/types/entry_pb.js';
 import { AgentClientError, AgentClientErrorCode } from './errors.js';
 import { Outbox } from './outbox.js';
+import type { FetchedEntries, KnownEntry } from './server-api.js';
 
 /** The server's page size for authorized entries (reference §3.3). */
 export const SYNC_PAGE_SIZE = 500;
 
 /** True when the held copy is not the entry the revision describes (SPIRE's entryIsStale). */
-function isStale(held: Entry, revision: bigint, createdAt: bigint): boolean {
-  if (held.revisionNumber !== revision) return true;
+function isStale(held: KnownEntry, revision: bigint, createdAt: bigint): boolean {
+  if (held.revision !== revision) return true;
   // An entry deleted and created again under the same id restarts its revisions.
   return createdAt !== 0n && held.createdAt !== createdAt;
 }
@@ -23,14 +24,15 @@ function isStale(held: Entry, revision: bigint, createdAt: bigint): boolean {
 /**
  * `Entry.SyncAuthorizedEntries`: when the server sends the entries in full (at most one page) they
  * are the answer; otherwise it sends the revisions of every authorized entry, page by page, and
- * the agent asks for the full entries it lacks or holds stale, a page of ids at a time. Entries
- * not mentioned by the server are no longer authorized and are left out of the result.
+ * the agent asks for the full entries it lacks or holds stale, a page of ids at a time, and keeps
+ * the rest. Entries not mentioned by the server are no longer authorized and are left out of the
+ * result.
  */
 export async function syncAuthorizedEntries(
   client: Client<typeof EntryService>,
-  known: ReadonlyMap<string, Entry>,
+  known: ReadonlyMap<string, KnownEntry>,
   options: CallOptions,
-): Promise<Entry[]> {
+): Promise<FetchedEntries> {
   const outbox = new Outbox<SyncAuthorizedEntriesRequest>();
   outbox.push(create(SyncAuthorizedEntriesRequestSchema, {}));
   const responses = client.syncAuthorizedEntries(outbox, options)[Symbol.asyncIterator]();
@@ -45,42 +47,46 @@ export async function syncAuthorizedEntries(
 async function runSync(
   responses: AsyncIterator<SyncAuthorizedEntriesResponse>,
   outbox: Outbox<SyncAuthorizedEntriesRequest>,
-  known: ReadonlyMap<string, Entry>,
-): Promise<Entry[]> {
+  known: ReadonlyMap<string, KnownEntry>,
+): Promise<FetchedEntries> {
   const receive = async () => {
     const r = await responses.next();
     if (r.done) throw malformed('the server ended the entry sync stream early');
     return r.value;
   };
   let resp = await receive();
-  if (resp.entryRevisions.length === 0) return collectFullPages(resp, receive);
+  if (resp.entryRevisions.length === 0) {
+    return { kept: [], fetched: await collectFullPages(resp, receive) };
+  }
 
   const pageSize = resp.entryRevisions.length;
-  const result = new Map<string, Entry>();
-  const needed: string[] = [];
+  const kept = new Set<string>();
+  const needed = new Set<string>();
   for (;;) {
     if (resp.entries.length > 0) throw malformed('the server mixed entries into revision pages');
     for (const rev of resp.entryRevisions) {
       const held = known.get(rev.id);
-      if (held && !isStale(held, rev.revisionNumber, rev.createdAt)) result.set(rev.id, held);
-      else needed.push(rev.id);
+      if (held && !isStale(held, rev.revisionNumber, rev.createdAt)) kept.add(rev.id);
+      else needed.add(rev.id);
     }
     if (!resp.more) break;
     resp = await receive();
   }
 
-  needed.sort();
-  for (let i = 0; i < needed.length; i += pageSize) {
-    outbox.push(create(SyncAuthorizedEntriesRequestSchema, { ids: needed.slice(i, i + pageSize) }));
+  const ids = [...needed].sort();
+  const fetched = new Map<string, Entry>();
+  for (let i = 0; i < ids.length; i += pageSize) {
+    outbox.push(create(SyncAuthorizedEntriesRequestSchema, { ids: ids.slice(i, i + pageSize) }));
     for (;;) {
       const page = await receive();
       if (page.entryRevisions.length > 0)
         throw malformed('the server sent revisions for an id request');
-      for (const entry of page.entries) result.set(entry.id, entry);
+      // Only what was asked for: an id the server did not list is not authorized to this agent.
+      for (const entry of page.entries) if (needed.has(entry.id)) fetched.set(entry.id, entry);
       if (!page.more) break;
     }
   }
-  return [...result.values()];
+  return { kept: [...kept], fetched: [...fetched.values()] };
 }
 
 async function collectFullPages(

@@ -90,7 +90,7 @@ function jwtFromProto(proto: JWTSVID, entry: CachedEntry): WorkloadJwtSvid {
   return Object.freeze({
     spiffeId: SpiffeId.fromPath(proto.id.trustDomain, proto.id.path),
     token: proto.token,
-    hint: proto.hint || entry.proto.hint,
+    hint: proto.hint || entry.hint,
     expiresAtMs: Number(proto.expiresAt) * 1000,
     issuedAtMs: Number(proto.issuedAt) * 1000,
   });

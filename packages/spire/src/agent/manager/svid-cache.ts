@@ -1,5 +1,5 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import type { CachedEntry } from './entry.js';
+import { type CachedEntry, EntryInterner } from './entry.js';
 import { chainValidity } from './rotation.js';
 import type { WorkloadX509Identity } from './workload-view.js';
 
@@ -32,12 +32,12 @@ export function cachedSvid(
   const identity: WorkloadX509Identity = Object.freeze({
     entryId: entry.id,
     spiffeId: entry.spiffeId,
-    hint: entry.proto.hint,
+    hint: entry.hint,
     certChainDer: bytes.subarray(0, chainLength),
     privateKeyPkcs8: bytes.subarray(chainLength),
     expiresAtMs: Date.parse((certificates[0] as X509Certificate).validTo),
     federatesWith: entry.federatesWith,
-    entryCreatedAt: Number(entry.proto.createdAt),
+    entryCreatedAt: Number(entry.createdAt),
   });
   return Object.freeze({
     entryId: entry.id,
@@ -65,6 +65,8 @@ function ownBytes(parts: readonly Uint8Array[]): Uint8Array {
  * from its own selectors without scanning every entry.
  */
 export class EntryCache {
+  /** Shares selector strings and trust domains among the cached entries. */
+  readonly interner = new EntryInterner();
   readonly #entries = new Map<string, CachedEntry>();
   readonly #bySelector = new Map<string, Set<string>>();
   readonly #svids = new Map<string, CachedSvid>();
@@ -83,7 +85,8 @@ export class EntryCache {
 
   /**
    * Replaces the entry set. Returns true when anything a workload sees changed: an entry came,
-   * went, or changed revision. SVIDs of removed entries are dropped at once (D27).
+   * went, or changed revision (or was created anew under its id). An entry equal in both keeps
+   * the cached object. SVIDs of removed entries are dropped at once (D27).
    */
   replaceEntries(next: readonly CachedEntry[]): boolean {
     let changed = false;
@@ -91,9 +94,7 @@ export class EntryCache {
     for (const entry of next) {
       seen.add(entry.id);
       const old = this.#entries.get(entry.id);
-      if (old && old.revision === entry.revision && old.proto.createdAt === entry.proto.createdAt) {
-        continue;
-      }
+      if (old && old.revision === entry.revision && old.createdAt === entry.createdAt) continue;
       if (old) this.#unindex(old);
       this.#entries.set(entry.id, entry);
       this.#index(entry);
@@ -107,6 +108,7 @@ export class EntryCache {
       this.#used.delete(id);
       changed = true;
     }
+    if (changed) this.interner.retain(this.#entries.values());
     return changed;
   }
 

@@ -115,10 +115,16 @@ export class Synchronizer {
 
   async #syncEntries(api: ServerApi): Promise<void> {
     const { manager, log } = this.#o;
-    const known = new Map([...manager.cache.entries()].map(([id, e]) => [id, e.proto]));
+    // The cached entries carry their revision and creation time: all the sync asks of them.
+    const held = manager.cache.entries();
+    const { kept, fetched } = await api.fetchEntries(held);
     const entries: CachedEntry[] = [];
-    for (const proto of await api.fetchEntries(known)) {
-      const entry = cachedEntry(proto);
+    for (const id of kept) {
+      const entry = held.get(id);
+      if (entry) entries.push(entry);
+    }
+    for (const proto of fetched) {
+      const entry = cachedEntry(proto, manager.cache.interner);
       if (entry) entries.push(entry);
       else
         log.warn({ [LogField.RegistrationId]: proto.id }, 'Received malformed entry from server');

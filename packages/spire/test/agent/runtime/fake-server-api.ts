@@ -1,6 +1,11 @@
 import { create } from '@bufbuild/protobuf';
 import { SpiffeId } from '@spire-ts/spiffe';
-import type { ServerApi, X509SvidRequest } from '../../../src/agent/client/server-api.js';
+import type {
+  FetchedEntries,
+  KnownEntry,
+  ServerApi,
+  X509SvidRequest,
+} from '../../../src/agent/client/server-api.js';
 import type { Bundle } from '../../../src/gen/spire/api/types/bundle_pb.js';
 import { type Entry, EntrySchema } from '../../../src/gen/spire/api/types/entry_pb.js';
 import { type JWTSVID, JWTSVIDSchema } from '../../../src/gen/spire/api/types/jwtsvid_pb.js';
@@ -16,6 +21,9 @@ export interface TestEntry {
   readonly revision?: bigint;
   readonly hint?: string;
   readonly x509SvidTtl?: number;
+  readonly dnsNames?: readonly string[];
+  /** `created_at` in seconds (default 1,900,000,000). */
+  readonly createdAt?: bigint;
 }
 
 /** A `spire.api.types.Entry` for tests, from `type:value` selectors. */
@@ -31,9 +39,10 @@ export function entryProto(e: TestEntry): Entry {
     }),
     federatesWith: [...(e.federatesWith ?? [])],
     revisionNumber: e.revision ?? 1n,
-    createdAt: 1_900_000_000n,
+    createdAt: e.createdAt ?? 1_900_000_000n,
     hint: e.hint ?? '',
     x509SvidTtl: e.x509SvidTtl ?? 0,
+    dnsNames: [...(e.dnsNames ?? [])],
   });
 }
 
@@ -45,6 +54,10 @@ export class FakeServerApi implements ServerApi {
   readonly entries = new Map<string, Entry>();
   readonly federated = new Map<string, Bundle>();
   readonly calls = { entries: 0, bundle: 0, federated: 0, x509: 0, csrs: 0, jwt: 0, renew: 0 };
+  /** Ids of the full entries the last `fetchEntries` sent, sorted. */
+  lastFetched: string[] = [];
+  /** CSRs received per entry id, over the whole test. */
+  readonly csrsFor = new Map<string, number>();
   /** Entry ids for which BatchNewX509SVID answers with a failed status. */
   readonly refuse = new Set<string>();
   down: Error | undefined;
@@ -60,10 +73,25 @@ export class FakeServerApi implements ServerApi {
     this.entries.set(e.id, entryProto(e));
   }
 
-  async fetchEntries(): Promise<Entry[]> {
+  /**
+   * The revision diff of SyncAuthorizedEntries: an entry the agent holds at the same revision and
+   * creation time is kept, every other one is sent in full; held entries not listed are gone.
+   */
+  async fetchEntries(known: ReadonlyMap<string, KnownEntry>): Promise<FetchedEntries> {
     this.#check();
     this.calls.entries++;
-    return [...this.entries.values()];
+    const kept: string[] = [];
+    const fetched: Entry[] = [];
+    for (const entry of this.entries.values()) {
+      const held = known.get(entry.id);
+      if (held?.revision === entry.revisionNumber && held.createdAt === entry.createdAt) {
+        kept.push(entry.id);
+      } else {
+        fetched.push(entry);
+      }
+    }
+    this.lastFetched = fetched.map((e) => e.id).sort();
+    return { kept, fetched };
   }
 
   async fetchBundle(): Promise<Bundle> {
@@ -108,6 +136,7 @@ export class FakeServerApi implements ServerApi {
   }
 
   async #mintOne(r: X509SvidRequest): Promise<X509SVID | undefined> {
+    this.csrsFor.set(r.entryId, (this.csrsFor.get(r.entryId) ?? 0) + 1);
     const entry = this.entries.get(r.entryId);
     if (!entry?.spiffeId || this.refuse.has(r.entryId)) return undefined;
     const id = SpiffeId.fromPath(entry.spiffeId.trustDomain, entry.spiffeId.path);
