@@ -29,7 +29,7 @@ import { createAuthorizedEntriesMethods } from './api/entry-authorized/methods.j
 import { checkHealth, createHealthService } from './api/health/index.js';
 import { createLoggerService, pinoLevelControl } from './api/logger/service.js';
 import { createSvidService } from './api/svid/service.js';
-import { FileCaJournalStore } from './ca/index.js';
+import { DatastoreCaJournalStore } from './ca/index.js';
 import type { ServerConfig } from './config/index.js';
 import { buildServerContext } from './runtime/context.js';
 import { type HealthListener, startHealthListener } from './runtime/health-http.js';
@@ -97,7 +97,13 @@ async function start(
     log,
     datastore: plugins.datastore,
     keyManager: plugins.keyManager,
-    journal: new FileCaJournalStore(join(config.data_dir, 'ca-journal.json')),
+    // The journal lives in the datastore; a ca-journal.json left by an earlier version is
+    // imported once, then renamed ca-journal.json.migrated.
+    journal: new DatastoreCaJournalStore({
+      datastore: plugins.datastore,
+      legacyFile: join(config.data_dir, 'ca-journal.json'),
+      log: subsystemLogger(log, 'ca_manager'),
+    }),
     nodeAttestors: plugins.nodeAttestors,
     ...(plugins.upstream ? { upstream: plugins.upstream } : {}),
   });

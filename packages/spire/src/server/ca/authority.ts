@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { SpiffeError } from '@spire-ts/spiffe';
+import { subjectKeyId } from '../credtemplate/x509-profile.js';
 import type { KeyType } from '../plugin/keymanager/types.js';
 
 /** Errors of the CA manager; codes `ERR_CA_*`. */
@@ -52,6 +53,16 @@ export function x509KeyId(slot: Slot): string {
 /** KeyManager id of a JWT signing key slot. */
 export function jwtKeyId(slot: Slot): string {
   return `JWT-Signer-${slot}`;
+}
+
+/**
+ * The authority ID of a key, as SPIRE derives it to find a server's CA journal: the hex key
+ * identifier of its public key (RFC 5280 §4.2.1.2 method 1, SHA-1 of the key bits). It equals
+ * the SKID of our self-signed CAs; for upstream-signed ones it is computed from the key too, so
+ * the lookup never depends on what the upstream wrote in the certificate.
+ */
+export function authorityIdOf(spki: Uint8Array): string {
+  return subjectKeyId(spki).toString('hex');
 }
 
 const KID_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';

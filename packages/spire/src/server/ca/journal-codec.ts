@@ -47,8 +47,11 @@ export function encodeJournal(j: CaJournal): Uint8Array {
 
 type Raw = Record<string, unknown>;
 
-/** Decodes a journal written by {@link encodeJournal}; anything malformed is ERR_CA_BAD_JOURNAL. */
-export function decodeJournal(bytes: Uint8Array): CaJournal {
+/**
+ * Decodes a journal written by {@link encodeJournal}; anything malformed is ERR_CA_BAD_JOURNAL,
+ * naming `source` (where the bytes came from).
+ */
+export function decodeJournal(bytes: Uint8Array, source = 'the journal'): CaJournal {
   try {
     const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as Raw;
     if (doc.version !== 1) throw new TypeError(`unsupported version ${String(doc.version)}`);
@@ -68,10 +71,8 @@ export function decodeJournal(bytes: Uint8Array): CaJournal {
   } catch (err) {
     throw new CaError(
       'ERR_CA_BAD_JOURNAL',
-      'ca journal is malformed; remove it to start a new ca',
-      {
-        cause: err,
-      },
+      `ca journal in ${source} is malformed (${(err as Error).message}); remove it to start a new ca`,
+      { cause: err },
     );
   }
 }

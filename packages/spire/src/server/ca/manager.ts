@@ -12,6 +12,7 @@ import type { KeyManager, KeyType } from '../plugin/keymanager/types.js';
 import type { UpstreamAuthority } from '../plugin/upstreamauthority/types.js';
 import {
   activateAtMs,
+  authorityIdOf,
   CaError,
   type JwtAuthority,
   otherSlot,
@@ -19,7 +20,7 @@ import {
   type X509Authority,
 } from './authority.js';
 import { certNotAfter, spkiOfCert } from './cert-info.js';
-import type { CaJournalStore } from './journal.js';
+import type { CaJournalIndex, CaJournalStore } from './journal.js';
 import { type CaJournal, decodeJournal, encodeJournal } from './journal-codec.js';
 import { issuerOf, type PrepareContext, prepareJwt, prepareX509 } from './prepare.js';
 
@@ -37,6 +38,8 @@ export interface CaManagerOptions {
   readonly disableJwtSvids?: boolean;
   /** How often rotation is checked; SPIRE ticks every 10 s. */
   readonly rotationIntervalMs?: number;
+  /** How often journals of other servers are pruned (when the store can); default 6 h. */
+  readonly journalPruneIntervalMs?: number;
 }
 
 /** The trust bundle contents the CA manager publishes. */
@@ -63,6 +66,7 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
   #minter: { authority: X509Authority; minter: X509SvidMinter } | undefined;
   #timer: Timer | undefined;
   #rotating: Promise<void> = Promise.resolve();
+  #lastPruneMs = Number.NEGATIVE_INFINITY;
 
   constructor(opts: CaManagerOptions) {
     super();
@@ -71,10 +75,13 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
     this.#jwtKeyType = opts.jwtKeyType ?? this.#caKeyType;
   }
 
-  /** Loads the journal, rotates once (so there is an active CA), then checks every 10 s. */
+  /**
+   * Loads the journal, rotates once (so there is an active CA) and saves the journal (which
+   * also imports a journal read from a legacy file), then checks every 10 s.
+   */
   async start(): Promise<void> {
     await this.#load();
-    await this.rotate();
+    await this.#enqueue(true);
     const clock = this.#opts.builder.config.clock;
     this.#timer = clock.setInterval(this.#opts.rotationIntervalMs ?? 10_000, () => {
       this.rotate().catch((err: unknown) => this.emit('error', err));
@@ -89,7 +96,11 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
 
   /** Runs one rotation check now; concurrent calls run one after another. */
   rotate(): Promise<void> {
-    const run = this.#rotating.then(() => this.#rotateOnce());
+    return this.#enqueue(false);
+  }
+
+  #enqueue(forceSave: boolean): Promise<void> {
+    const run = this.#rotating.then(() => this.#rotateOnce(forceSave));
     this.#rotating = run.catch(() => {});
     return run;
   }
@@ -112,6 +123,11 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
   /** The prepared (next) JWT authority, if any. */
   preparedJwt(): JwtAuthority | undefined {
     return this.#state.jwt.find((a) => a.status === 'prepared');
+  }
+
+  /** Every authority in the journal (active, prepared and old), newest state first. */
+  authorities(): { x509: readonly X509Authority[]; jwt: readonly JwtAuthority[] } {
+    return { x509: [...this.#state.x509], jwt: [...this.#state.jwt] };
   }
 
   /** The current bundle: every published, unexpired CA certificate and JWT key. */
@@ -169,10 +185,13 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
   }
 
   async #load(): Promise<void> {
-    const bytes = await this.#opts.journal.load();
-    if (!bytes) return;
-    const journal = decodeJournal(bytes);
     const km = this.#opts.keyManager;
+    // SPIRE finds the server's journal through the keys it holds: each key's authority ID may
+    // be the active X.509 authority of a journal row.
+    const ids = (await km.getPublicKeys()).map((k) => authorityIdOf(k.spki));
+    const loaded = await this.#opts.journal.load(ids);
+    if (!loaded) return;
+    const journal = decodeJournal(loaded.bytes, loaded.source);
     // An authority whose key is gone (memory KeyManager, lost keys file) cannot sign: drop it.
     const hasKey = async (a: { keyId: string; publicKey?: Buffer; chain?: readonly Buffer[] }) => {
       const info = await km.getPublicKey(a.keyId);
@@ -187,48 +206,93 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
     this.#state = { ...journal, x509, jwt };
   }
 
-  async #rotateOnce(): Promise<void> {
-    const before = encodeJournal(this.#state);
+  /**
+   * Rotates a copy of the journal, saves it, and only then makes it current: while the save
+   * runs, and if it fails, signing goes on with the authorities already saved, so no new
+   * authority signs anything the journal does not hold.
+   */
+  async #rotateOnce(forceSave: boolean): Promise<void> {
+    const current = this.#state;
+    const before = encodeJournal(current);
+    const next: CaJournal = {
+      x509: current.x509.map((a) => ({ ...a })),
+      jwt: current.jwt.map((a) => ({ ...a })),
+      bundleX509: [...current.bundleX509],
+      bundleJwt: [...current.bundleJwt],
+    };
     const ctx: PrepareContext = this.#opts;
     const now = this.#opts.builder.config.clock.now();
-    this.#state.x509 = await rotateKind(this.#state.x509, now, (slot) =>
-      prepareX509(ctx, slot, this.#caKeyType),
-    );
+    next.x509 = await rotateKind(next.x509, now, (slot) => prepareX509(ctx, slot, this.#caKeyType));
     if (!this.#opts.disableJwtSvids) {
-      this.#state.jwt = await rotateKind(this.#state.jwt, now, (slot) =>
-        prepareJwt(ctx, slot, this.#jwtKeyType),
-      );
+      next.jwt = await rotateKind(next.jwt, now, (slot) => prepareJwt(ctx, slot, this.#jwtKeyType));
     }
-    this.#publish(now);
-    const after = encodeJournal(this.#state);
-    if (Buffer.compare(before, after) === 0) return;
-    await this.#opts.journal.save(after);
-    const bundleChanged = bundleBytes(before) !== bundleBytes(after);
-    if (bundleChanged) this.emit('bundle', this.bundle());
+    publish(next, now);
+    const after = encodeJournal(next);
+    const changed = Buffer.compare(before, after) !== 0;
+    if (changed || forceSave) {
+      await this.#opts.journal.save(after, indexOf(next));
+      if (changed) this.#state = next;
+      if (bundleBytes(before) !== bundleBytes(after)) this.emit('bundle', this.bundle());
+    }
+    await this.#pruneJournals(now);
   }
 
-  // Adds every current authority to the bundle and drops the expired ones.
-  #publish(now: number): void {
-    const s = this.#state;
-    for (const a of s.x509) {
-      const certs = a.upstreamRoots.length > 0 ? a.upstreamRoots : a.chain.slice(0, 1);
-      for (const der of certs) {
-        if (!s.bundleX509.some((e) => e.der.equals(der))) {
-          s.bundleX509.push({
-            der,
-            notAfterMs: a.upstreamRoots.length > 0 ? certNotAfter(der) : a.notAfterMs,
-          });
+  // Drops journals of other servers whose every authority has expired (SPIRE's
+  // PruneCAJournals): a server that comes back to such a journal would start a new CA anyway.
+  async #pruneJournals(now: number): Promise<void> {
+    const store = this.#opts.journal;
+    if (!store.prune || now - this.#lastPruneMs < (this.#opts.journalPruneIntervalMs ?? 6 * H)) {
+      return;
+    }
+    this.#lastPruneMs = now;
+    try {
+      await store.prune((bytes) => {
+        let j: CaJournal;
+        try {
+          j = decodeJournal(bytes);
+        } catch {
+          return false; // not ours to judge (another version's format)
         }
-      }
+        return [...j.x509, ...j.jwt].every((a) => a.notAfterMs <= now);
+      });
+    } catch (err) {
+      this.emit('error', err);
     }
-    for (const a of s.jwt) {
-      if (!s.bundleJwt.some((e) => e.kid === a.kid)) {
-        s.bundleJwt.push({ kid: a.kid, publicKey: a.publicKey, notAfterMs: a.notAfterMs });
-      }
-    }
-    s.bundleX509 = s.bundleX509.filter((e) => e.notAfterMs > now);
-    s.bundleJwt = s.bundleJwt.filter((e) => e.notAfterMs > now);
   }
+}
+
+const H = 3_600_000;
+
+/** Adds every current authority to the bundle and drops the expired ones. */
+function publish(s: CaJournal, now: number): void {
+  for (const a of s.x509) {
+    const certs = a.upstreamRoots.length > 0 ? a.upstreamRoots : a.chain.slice(0, 1);
+    for (const der of certs) {
+      if (!s.bundleX509.some((e) => e.der.equals(der))) {
+        s.bundleX509.push({
+          der,
+          notAfterMs: a.upstreamRoots.length > 0 ? certNotAfter(der) : a.notAfterMs,
+        });
+      }
+    }
+  }
+  for (const a of s.jwt) {
+    if (!s.bundleJwt.some((e) => e.kid === a.kid)) {
+      s.bundleJwt.push({ kid: a.kid, publicKey: a.publicKey, notAfterMs: a.notAfterMs });
+    }
+  }
+  s.bundleX509 = s.bundleX509.filter((e) => e.notAfterMs > now);
+  s.bundleJwt = s.bundleJwt.filter((e) => e.notAfterMs > now);
+}
+
+/** What the saved journal is found by: the IDs of its active authorities. */
+function indexOf(j: CaJournal): CaJournalIndex {
+  const x509 = j.x509.find((a) => a.status === 'active');
+  const spki = spkiOfCert(x509?.chain[0]);
+  return {
+    activeX509AuthorityId: spki ? authorityIdOf(spki) : '',
+    activeJwtAuthorityId: j.jwt.find((a) => a.status === 'active')?.kid ?? '',
+  };
 }
 
 type Authority = X509Authority | JwtAuthority;

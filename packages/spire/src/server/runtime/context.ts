@@ -6,7 +6,7 @@
  */
 import { SpiffeId, TrustDomain } from '@spire-ts/spiffe';
 import type { Clock } from '../../common/clock/index.js';
-import { type SpireLogger, subsystemLogger } from '../../common/log/index.js';
+import { LogField, type SpireLogger, subsystemLogger } from '../../common/log/index.js';
 import type { ServerContext } from '../api/context.js';
 import { type CaJournalStore, CaManager } from '../ca/index.js';
 import { AuthorizedEntriesCache } from '../cache/authorized-entries.js';
@@ -75,6 +75,10 @@ export async function buildServerContext(parts: ServerContextParts): Promise<Bui
     ...(parts.upstream ? { upstream: parts.upstream } : {}),
     ...(parts.rotationIntervalMs ? { rotationIntervalMs: parts.rotationIntervalMs } : {}),
   });
+  // A failed periodic rotation (datastore down, KeyManager error) is logged and retried on the
+  // next tick; without a listener EventEmitter would throw it and stop the server.
+  const caLog = subsystemLogger(log, 'ca_manager');
+  ca.on('error', (err) => caLog.error({ [LogField.Error]: err }, 'CA rotation failed'));
   await ca.start();
 
   const entries = new AuthorizedEntriesCache<RegistrationEntry>({ serverId: serverId.toString() });
