@@ -1,4 +1,3 @@
-import { SpiffeWorkloadAPI } from '@spire-ts/spiffe/workload-proto';
 import { type GrpcServer, serveGrpc } from '../../common/grpc/index.js';
 import { LogField, type SpireLogger, subsystemLogger } from '../../common/log/index.js';
 import { Health } from '../../gen/grpc/health/v1/health_pb.js';
@@ -7,7 +6,7 @@ import type { WorkloadAttestor } from '../plugin/workloadattestor/workload-attes
 import { CallerAttestor } from './attestor/caller.js';
 import { healthService } from './health/health.js';
 import { WorkloadApiHandler } from './workload/handler.js';
-import { securityHeaderInterceptor } from './workload/security-header.js';
+import { workloadApiStreams } from './workload/service.js';
 
 /** SPIRE's default `socket_path` of the agent's public socket. */
 export const DEFAULT_WORKLOAD_SOCKET_PATH = '/tmp/spire-agent/public/api.sock';
@@ -21,6 +20,14 @@ const PUBLIC_SOCKET_MODE = 0o777;
  * which let any local process grow the agent by gigabytes with one call.
  */
 export const MAX_REQUEST_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more
+ * are refused with REFUSED_STREAM. A workload needs a handful (one per watched stream plus its
+ * unary calls); grpc-go's default, which SPIRE keeps, is unbounded, so a single local process
+ * could hold any number of subscriptions on one connection.
+ */
+export const MAX_CONCURRENT_STREAMS_PER_CONNECTION = 100;
 
 /** Options of {@link startWorkloadEndpoint}. */
 export interface WorkloadEndpointOptions {
@@ -62,15 +69,16 @@ export async function startWorkloadEndpoint(options: WorkloadEndpointOptions): P
 
   const server = await serveGrpc({
     listen: { kind: 'unix', path: options.socketPath, mode: PUBLIC_SOCKET_MODE },
-    interceptors: [securityHeaderInterceptor],
+    // The Workload API's own wire code takes /SpiffeWorkloadAPI/*; Connect serves the rest.
+    rawStreams: workloadApiStreams({ handler, log, readMaxBytes: MAX_REQUEST_MESSAGE_BYTES }),
     routes: (router) => {
-      router.service(SpiffeWorkloadAPI, handler);
       router.service(
         Health,
         healthService(() => options.view.ready()),
       );
     },
     readMaxBytes: MAX_REQUEST_MESSAGE_BYTES,
+    maxConcurrentStreams: MAX_CONCURRENT_STREAMS_PER_CONNECTION,
     closeGraceMs: 1_000,
   });
   log.info({ [LogField.Address]: server.address }, 'Starting Workload API');

@@ -49,7 +49,25 @@ export interface GrpcServerOptions {
    * as grpc-go servers (SPIRE's) answer uncompressed; compressed requests are accepted either way.
    */
   readonly compressMinBytes?: number;
+  /**
+   * Sees every stream before Connect does, with the caller's peer; returns true when it took the
+   * stream (and then answers it itself), false to leave it to the Connect routes. For hot
+   * methods served by hand-written wire code (see `ServerCall`).
+   */
+  readonly rawStreams?: RawStreamHandler;
+  /**
+   * HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS announced to each connection: a client opening more
+   * at once has the extra ones refused (REFUSED_STREAM). Default: Node's, effectively unbounded.
+   */
+  readonly maxConcurrentStreams?: number;
 }
+
+/** Takes a stream before Connect; see {@link GrpcServerOptions.rawStreams}. */
+export type RawStreamHandler = (
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  peer: PeerInfo | undefined,
+) => boolean;
 
 /** The certificate and key a TLS listener presents; PEM or DER as `tls.createSecureContext` takes. */
 export interface TlsCredentials {
@@ -102,9 +120,17 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
   });
 
   const tls = listen.kind === 'tcp' ? listen.tls : undefined;
+  const settings =
+    options.maxConcurrentStreams === undefined
+      ? {}
+      : { settings: { maxConcurrentStreams: options.maxConcurrentStreams } };
   const server = tls
-    ? http2.createSecureServer({ ...tls, ALPNProtocols: ['h2'], allowHTTP1: false }, handler)
-    : http2.createServer(handler);
+    ? http2.createSecureServer(
+        { ...tls, ...settings, ALPNProtocols: ['h2'], allowHTTP1: false },
+        handler,
+      )
+    : http2.createServer(settings, handler);
+  if (options.rawStreams) divertStreams(server, options.rawStreams, peers);
 
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session: http2.ServerHttp2Session) => {
@@ -116,6 +142,23 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<GrpcServer>
   await startListening(server, listen);
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   return handle(server, listen, sessions, closeGraceMs);
+}
+
+/**
+ * Puts `raw` in front of Node's compatibility layer (the 'stream' listener that builds the
+ * request and response objects Connect's adapter takes): streams it does not take go on there.
+ */
+function divertStreams(
+  server: http2.Http2Server | http2.Http2SecureServer,
+  raw: RawStreamHandler,
+  peers: WeakMap<http2.Http2Session, PeerInfo>,
+): void {
+  const compat = server.listeners('stream') as ((...args: unknown[]) => void)[];
+  server.removeAllListeners('stream');
+  server.on('stream', (stream: http2.ServerHttp2Stream, headers, ...rest: unknown[]) => {
+    if (raw(stream, headers, peers.get(stream.session as http2.Http2Session))) return;
+    for (const listener of compat) listener.call(server, stream, headers, ...rest);
+  });
 }
 
 /** Refuses listen options that would expose an unauthenticated port or are malformed. */

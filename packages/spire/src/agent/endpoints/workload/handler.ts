@@ -1,19 +1,14 @@
-import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { type SpiffeBundle, SpiffeId } from '@spire-ts/spiffe';
 import {
-  type JWTBundlesResponse,
+  JWTBundlesResponseSchema,
   type JWTSVIDRequest,
-  type JWTSVIDResponse,
   JWTSVIDResponseSchema,
-  type SpiffeWorkloadAPI,
   type ValidateJWTSVIDRequest,
-  type ValidateJWTSVIDResponse,
   ValidateJWTSVIDResponseSchema,
-  type X509BundlesResponse,
-  type X509SVIDResponse,
+  X509BundlesResponseSchema,
 } from '@spire-ts/spiffe/workload-proto';
-import { callerPeer } from '../../../common/grpc/index.js';
+import type { PeerInfo } from '../../../common/grpc/index.js';
 import { LogField, type SpireLogger } from '../../../common/log/index.js';
 import type {
   WorkloadCacheView,
@@ -26,11 +21,19 @@ import {
   sameBundleMap,
   workloadBundles,
   x509BundlesResponse,
-  x509SvidResponse,
 } from './encode.js';
 import { withUniqueHints } from './hints.js';
+import { X509SvidResponseCache } from './response-cache.js';
 import { WorkloadStatus } from './status.js';
 import { validateJwtSvid } from './validate-jwt.js';
+
+/** What one Workload API call brings besides its request message. */
+export interface WorkloadCall {
+  /** The connection's caller, read once when it opened (SO_PEERCRED on the public socket). */
+  readonly peer: PeerInfo | undefined;
+  /** Aborts when the call is over (client cancel, deadline, server closing). */
+  readonly signal: AbortSignal;
+}
 
 /** What {@link WorkloadApiHandler} serves from. */
 export interface WorkloadApiHandlerOptions {
@@ -46,16 +49,18 @@ export interface WorkloadApiHandlerOptions {
 }
 
 /**
- * The SPIFFE Workload API (X.509-SVID and JWT-SVID profiles) over the agent's cache. Each call
- * attests its caller; streams send the full state at once and again on every change the view
- * reports (Workload API §4.3, §4.4); the WIT-SVID profile answers Unimplemented (§1.1).
+ * The SPIFFE Workload API (X.509-SVID and JWT-SVID profiles) over the agent's cache, answering
+ * with encoded response messages (the transport frames them). Each call attests its caller;
+ * streams send the full state at once and again on every change the view reports (Workload API
+ * §4.3, §4.4). Refusals are thrown as the statuses of {@link WorkloadStatus}.
  */
-export class WorkloadApiHandler implements ServiceImpl<typeof SpiffeWorkloadAPI> {
+export class WorkloadApiHandler {
   readonly #view: WorkloadCacheView;
   readonly #attestor: CallerAttestor;
   readonly #log: SpireLogger;
   readonly #allowUnauthenticated: boolean;
   readonly #foreignClaims: readonly string[];
+  readonly #x509Responses = new X509SvidResponseCache();
 
   constructor(options: WorkloadApiHandlerOptions) {
     this.#view = options.view;
@@ -66,36 +71,36 @@ export class WorkloadApiHandler implements ServiceImpl<typeof SpiffeWorkloadAPI>
   }
 
   /** Workload API §5.2: the caller's X509-SVIDs, pushed again on every change. */
-  async *fetchX509SVID(_req: unknown, ctx: HandlerContext): AsyncGenerator<X509SVIDResponse> {
-    const caller = await this.#start(ctx);
-    for await (const state of this.#view.subscribe(caller.selectors, ctx.signal)) {
+  async *fetchX509SVID(call: WorkloadCall): AsyncGenerator<Uint8Array> {
+    const caller = await this.#start(call);
+    for await (const state of this.#view.subscribe(caller.selectors, call.signal)) {
       // §5.2.1: a workload with no SVID (any more) is refused; the stream ends with the status.
       if (state.identities.length === 0) throw this.#noIdentity(caller);
-      yield x509SvidResponse(state);
+      yield this.#x509Responses.encode(state);
     }
   }
 
   /** Workload API §5.3: X.509 bundles of the own and federated trust domains. */
-  async *fetchX509Bundles(_req: unknown, ctx: HandlerContext): AsyncGenerator<X509BundlesResponse> {
-    const caller = await this.#start(ctx);
-    let last: X509BundlesResponse | undefined;
-    for await (const state of this.#view.subscribe(caller.selectors, ctx.signal)) {
+  async *fetchX509Bundles(call: WorkloadCall): AsyncGenerator<Uint8Array> {
+    const caller = await this.#start(call);
+    let last: Readonly<Record<string, Uint8Array>> | undefined;
+    for await (const state of this.#view.subscribe(caller.selectors, call.signal)) {
       const next = x509BundlesResponse(this.#entitledBundles(state, caller));
-      if (last && sameBundleMap(last.bundles, next.bundles)) continue;
-      last = next;
-      yield next;
+      if (last && sameBundleMap(last, next.bundles)) continue;
+      last = next.bundles;
+      yield toBinary(X509BundlesResponseSchema, next);
     }
   }
 
   /** Workload API §6.3: JWT bundles (JWK Sets) of the own and federated trust domains. */
-  async *fetchJWTBundles(_req: unknown, ctx: HandlerContext): AsyncGenerator<JWTBundlesResponse> {
-    const caller = await this.#start(ctx);
-    let last: JWTBundlesResponse | undefined;
-    for await (const state of this.#view.subscribe(caller.selectors, ctx.signal)) {
+  async *fetchJWTBundles(call: WorkloadCall): AsyncGenerator<Uint8Array> {
+    const caller = await this.#start(call);
+    let last: Readonly<Record<string, Uint8Array>> | undefined;
+    for await (const state of this.#view.subscribe(caller.selectors, call.signal)) {
       const next = jwtBundlesResponse(this.#entitledBundles(state, caller));
-      if (last && sameBundleMap(last.bundles, next.bundles)) continue;
-      last = next;
-      yield next;
+      if (last && sameBundleMap(last, next.bundles)) continue;
+      last = next.bundles;
+      yield toBinary(JWTBundlesResponseSchema, next);
     }
   }
 
@@ -103,10 +108,10 @@ export class WorkloadApiHandler implements ServiceImpl<typeof SpiffeWorkloadAPI>
    * Workload API §6.2: JWT-SVIDs for the audience, for every identity or only `spiffe_id`. An ID
    * the caller is not entitled to is PermissionDenied, never an empty answer (bug-cases C24).
    */
-  async fetchJWTSVID(req: JWTSVIDRequest, ctx: HandlerContext): Promise<JWTSVIDResponse> {
+  async fetchJWTSVID(req: JWTSVIDRequest, call: WorkloadCall): Promise<Uint8Array> {
     if (req.audience.length === 0) throw WorkloadStatus.missing('audience');
     const wanted = req.spiffeId === '' ? undefined : requestedId(req.spiffeId);
-    const caller = await this.#start(ctx);
+    const caller = await this.#start(call);
 
     const entitled = this.#view.snapshot(caller.selectors).identities;
     if (!entitled.some((identity) => !wanted || identity.spiffeId.equals(wanted))) {
@@ -133,49 +138,35 @@ export class WorkloadApiHandler implements ServiceImpl<typeof SpiffeWorkloadAPI>
       (svid) => svid.hint,
       (svid) => createdAt.get(svid.spiffeId.toString()) ?? Number.POSITIVE_INFINITY,
     );
-    return create(JWTSVIDResponseSchema, {
+    const response = create(JWTSVIDResponseSchema, {
       svids: unique.map((svid) => ({
         spiffeId: svid.spiffeId.toString(),
         svid: svid.token,
         hint: svid.hint,
       })),
     });
+    return toBinary(JWTSVIDResponseSchema, response);
   }
 
   /** Workload API §6.4: validates a JWT-SVID with the caller's bundles; returns its claims. */
-  async validateJWTSVID(
-    req: ValidateJWTSVIDRequest,
-    ctx: HandlerContext,
-  ): Promise<ValidateJWTSVIDResponse> {
+  async validateJWTSVID(req: ValidateJWTSVIDRequest, call: WorkloadCall): Promise<Uint8Array> {
     if (req.audience === '') throw WorkloadStatus.missing('audience');
     if (req.svid === '') throw WorkloadStatus.missing('svid');
-    const caller = await this.#start(ctx);
+    const caller = await this.#start(call);
 
     const state = this.#view.snapshot(caller.selectors);
     const result = validateJwtSvid(req.svid, req.audience, this.#entitledBundles(state, caller), {
       ownTrustDomain: state.bundle.trustDomain.name,
       allowedForeignClaims: this.#foreignClaims,
     });
-    return create(ValidateJWTSVIDResponseSchema, result);
-  }
-
-  /** Workload API §1.1: the WIT-SVID profile is optional and not supported here. */
-  // biome-ignore lint/correctness/useYield: refuses before any message, by design
-  async *fetchWITSVID(): AsyncGenerator<never> {
-    throw WorkloadStatus.witUnsupported();
-  }
-
-  /** Workload API §1.1: as {@link fetchWITSVID}. */
-  // biome-ignore lint/correctness/useYield: refuses before any message, by design
-  async *fetchWITBundles(): AsyncGenerator<never> {
-    throw WorkloadStatus.witUnsupported();
+    return toBinary(ValidateJWTSVIDResponseSchema, create(ValidateJWTSVIDResponseSchema, result));
   }
 
   /** Attests the caller and checks the agent can serve; every failure is a status. */
-  async #start(ctx: HandlerContext): Promise<Caller> {
+  async #start(call: WorkloadCall): Promise<Caller> {
     let caller: Caller;
     try {
-      caller = await this.#attestor.attest(callerPeer(ctx));
+      caller = await this.#attestor.attest(call.peer);
     } catch (err) {
       this.#log.error({ [LogField.Error]: describe(err) }, 'Workload attestation failed');
       throw WorkloadStatus.attestationFailed();

@@ -1,0 +1,228 @@
+/**
+ * One gRPC call served by hand on a raw `node:http2` stream (grpc/grpc PROTOCOL-HTTP2.md), for
+ * methods too hot for a general-purpose stack. Unary and server-streaming calls only: the one
+ * request message is read, then any number of response messages, then the status.
+ */
+import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { encodeGrpcMessage, frameMessage, MessageReader, parseGrpcTimeout } from './wire.js';
+
+/** Options of {@link ServerCall}. */
+export interface ServerCallOptions {
+  /** Largest request message accepted; a larger one is ResourceExhausted before it is read. */
+  readonly readMaxBytes: number;
+  /** Receives an error that is not a status (a bug) before the caller is told Internal. */
+  readonly onInternalError: (err: unknown) => void;
+}
+
+const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' } as const;
+
+// Reasons given to AbortController.abort: a prebuilt value costs nothing per call, where a
+// default abort() builds a DOMException.
+const CANCELLED = new ConnectError('the client cancelled the call', Code.Canceled);
+const ENDED = new ConnectError('the call ended', Code.Canceled);
+const DEADLINE = () => new ConnectError('deadline exceeded', Code.DeadlineExceeded);
+
+// setTimeout cannot wait longer than this (about 24.8 days): a longer deadline is none at all.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The server side of one call. `signal` aborts when the client cancels or resets the stream, the
+ * `grpc-timeout` deadline passes, or the call ends; work for the call should stop then.
+ */
+export class ServerCall {
+  readonly #stream: ServerHttp2Stream;
+  readonly #options: ServerCallOptions;
+  readonly #abort = new AbortController();
+  readonly #encoding: string | undefined;
+  #headersSent = false;
+  #done = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: ServerCallOptions) {
+    this.#stream = stream;
+    this.#options = options;
+    const encoding = headers['grpc-encoding'];
+    this.#encoding = typeof encoding === 'string' ? encoding : undefined;
+    // A reset from the client (CANCEL or an error code) must never become an uncaught error.
+    stream.on('error', ignore);
+    stream.once('close', () => {
+      this.#done = true;
+      this.#stopTimer();
+      this.#abort.abort(CANCELLED);
+    });
+    this.#startDeadline(headers['grpc-timeout']);
+  }
+
+  /** Aborts once the call is over for any reason. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /**
+   * Reads the request's one message (PROTOCOL-HTTP2 "Length-Prefixed-Message").
+   * @throws ConnectError ResourceExhausted (over the limit), Unimplemented (no or several
+   *   messages, an unknown compression), Internal (truncated, or the compressed flag without a
+   *   `grpc-encoding`), Canceled (the stream closed first)
+   */
+  readMessage(): Promise<Uint8Array> {
+    const stream = this.#stream;
+    const reader = new MessageReader(this.#options.readMaxBytes);
+    const messages: Uint8Array[] = [];
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const stop = (err: unknown) => {
+        stream.off('data', onData);
+        stream.off('end', onEnd);
+        // Keep draining whatever the client still sends; end() resets the stream.
+        stream.resume();
+        reject(err);
+      };
+      const onData = (chunk: Buffer) => {
+        try {
+          for (const message of reader.push(chunk)) {
+            this.#checkCompression(message.compressed);
+            messages.push(message.data);
+            if (messages.length > 1) throw extraMessage();
+          }
+        } catch (err) {
+          stop(err);
+        }
+      };
+      const onEnd = () => {
+        stream.off('data', onData);
+        if (reader.partial) reject(truncated());
+        else if (messages.length === 0) reject(missingMessage());
+        else resolve(messages[0] as Uint8Array);
+      };
+      if (this.#done) {
+        reject(CANCELLED);
+        return;
+      }
+      stream.on('data', onData);
+      stream.once('end', onEnd);
+      this.#abort.signal.addEventListener('abort', () => stop(this.#abort.signal.reason), {
+        once: true,
+      });
+    });
+  }
+
+  /** Sends one message (response headers first if not yet sent); false once the call is over. */
+  send(message: Uint8Array): boolean {
+    if (this.#done || this.#stream.destroyed || this.#stream.closed) return false;
+    if (!this.#headersSent) {
+      this.#headersSent = true;
+      this.#stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    }
+    this.#stream.write(frameMessage(message));
+    return true;
+  }
+
+  /**
+   * Ends the call: OK without `error`, else the status of a ConnectError (anything else is
+   * Internal, after `onInternalError`). Before any message, the status goes in a trailers-only
+   * response. A client still sending is then reset with NO_ERROR, as gRPC servers do.
+   */
+  end(error?: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#stopTimer();
+    const stream = this.#stream;
+    if (stream.destroyed || stream.closed) {
+      this.#abort.abort(CANCELLED);
+      return;
+    }
+    const status = this.#status(error);
+    if (!this.#headersSent) {
+      this.#headersSent = true;
+      stream.respond({ ...RESPONSE_HEADERS, ...status }, { endStream: true });
+    } else {
+      stream.once('wantTrailers', () => stream.sendTrailers(status));
+      stream.end();
+    }
+    if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    this.#abort.abort(ENDED);
+  }
+
+  #status(error: unknown): Record<string, string> {
+    if (error === undefined) return { 'grpc-status': '0' };
+    let code = Code.Internal;
+    let message = 'internal error';
+    if (error instanceof ConnectError) {
+      code = error.code;
+      message = error.rawMessage;
+    } else {
+      this.#options.onInternalError(error);
+    }
+    return message === ''
+      ? { 'grpc-status': String(code) }
+      : { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
+  }
+
+  // PROTOCOL-HTTP2 "Compressed-Flag": this server decompresses nothing, as grpc-go answers
+  // when no decompressor is registered for the announced encoding.
+  #checkCompression(compressed: boolean): void {
+    if (!compressed) return;
+    if (this.#encoding === undefined || this.#encoding === 'identity') {
+      throw new ConnectError('compressed flag set with identity or empty encoding', Code.Internal);
+    }
+    throw new ConnectError(
+      `decompressor is not installed for grpc-encoding "${this.#encoding}"`,
+      Code.Unimplemented,
+    );
+  }
+
+  // PROTOCOL-HTTP2 "Timeout": the call is DeadlineExceeded once it passes.
+  #startDeadline(header: string | string[] | undefined): void {
+    if (header === undefined) return;
+    const ms = typeof header === 'string' ? parseGrpcTimeout(header) : undefined;
+    if (ms === undefined) {
+      this.end(new ConnectError(`malformed grpc-timeout ${JSON.stringify(header)}`, Code.Internal));
+      return;
+    }
+    if (ms > MAX_TIMER_MS) return;
+    this.#timer = setTimeout(() => this.end(DEADLINE()), ms);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function ignore(): void {}
+
+function extraMessage(): ConnectError {
+  return new ConnectError(
+    'received a second request message for a method that takes one',
+    Code.Unimplemented,
+  );
+}
+
+function missingMessage(): ConnectError {
+  return new ConnectError('the request ended without a message', Code.Unimplemented);
+}
+
+function truncated(): ConnectError {
+  return new ConnectError('the request ended inside a message', Code.Internal);
+}
+
+/**
+ * Answers a request whose content-type is not gRPC's as grpc-go does: HTTP 415 with
+ * `grpc-status` Internal naming the type received, and no body.
+ */
+export function refuseContentType(stream: ServerHttp2Stream, contentType: string | undefined) {
+  stream.on('error', ignore);
+  if (stream.destroyed || stream.closed) return;
+  const message = `invalid gRPC request content-type ${JSON.stringify(contentType ?? '')}`;
+  stream.respond(
+    {
+      ':status': 415,
+      'content-type': 'application/grpc',
+      'grpc-status': String(Code.Internal),
+      'grpc-message': encodeGrpcMessage(message),
+    },
+    { endStream: true },
+  );
+  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+}

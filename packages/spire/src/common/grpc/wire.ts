@@ -1,0 +1,128 @@
+/**
+ * gRPC over HTTP/2 wire helpers (grpc/grpc PROTOCOL-HTTP2.md): the 5-byte length-prefixed
+ * message framing, the `grpc-timeout` header and the percent-encoded `grpc-message`. Shared by
+ * hand-written handlers that serve hot methods directly on `node:http2`.
+ */
+import { Code, ConnectError } from '@connectrpc/connect';
+
+/** PROTOCOL-HTTP2 "Length-Prefixed-Message": 1 byte compressed flag, 4 bytes length (BE). */
+export const FRAME_HEADER_BYTES = 5;
+
+/** One received message: its bytes and whether the sender flagged it compressed. */
+export interface ReceivedMessage {
+  readonly compressed: boolean;
+  readonly data: Uint8Array;
+}
+
+/**
+ * Splits a request body into gRPC messages as its chunks arrive. A length prefix above
+ * `maxBytes` is refused before any of the message is buffered, so a caller cannot make the
+ * server hold more than `maxBytes` plus one chunk.
+ */
+export class MessageReader {
+  readonly #maxBytes: number;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** True when bytes of an unfinished message (or prefix) are still held. */
+  get partial(): boolean {
+    return this.#pendingBytes > 0;
+  }
+
+  /**
+   * Adds a chunk; returns the messages it completed.
+   * @throws ConnectError ResourceExhausted when a prefix announces more than `maxBytes`
+   */
+  push(chunk: Buffer): ReceivedMessage[] {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    const out: ReceivedMessage[] = [];
+    while (this.#pendingBytes >= FRAME_HEADER_BYTES) {
+      const head = this.#peekHeader();
+      const length = head.readUInt32BE(1);
+      if (length > this.#maxBytes) {
+        throw new ConnectError(
+          `received message larger than max (${length} vs. ${this.#maxBytes})`,
+          Code.ResourceExhausted,
+        );
+      }
+      if (this.#pendingBytes < FRAME_HEADER_BYTES + length) break;
+      const all = this.#take(FRAME_HEADER_BYTES + length);
+      out.push({ compressed: all[0] !== 0, data: all.subarray(FRAME_HEADER_BYTES) });
+    }
+    return out;
+  }
+
+  #peekHeader(): Buffer {
+    const first = this.#pending[0] as Buffer;
+    if (first.length >= FRAME_HEADER_BYTES) return first;
+    const joined = Buffer.concat(this.#pending);
+    this.#pending = [joined];
+    return joined;
+  }
+
+  #take(n: number): Buffer {
+    const joined = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
+    const rest = joined.subarray(n);
+    this.#pending = rest.length > 0 ? [rest] : [];
+    this.#pendingBytes = rest.length;
+    return joined.subarray(0, n);
+  }
+}
+
+/** Frames one uncompressed message: flag 0, big-endian length, the bytes. */
+export function frameMessage(message: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + message.length);
+  out[0] = 0;
+  out.writeUInt32BE(message.length, 1);
+  out.set(message, FRAME_HEADER_BYTES);
+  return out;
+}
+
+const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1_000,
+  m: 1,
+  u: 1e-3,
+  n: 1e-6,
+};
+
+/**
+ * PROTOCOL-HTTP2 "Timeout": `grpc-timeout` is 1 to 8 ASCII digits and a unit (H, M, S, m, u, n).
+ * Returns the timeout in milliseconds, or undefined when the header is malformed.
+ */
+export function parseGrpcTimeout(value: string): number | undefined {
+  if (!/^\d{1,8}[HMSmun]$/.test(value)) return undefined;
+  const unit = TIMEOUT_UNIT_MS[value.slice(-1)] as number;
+  return Number(value.slice(0, -1)) * unit;
+}
+
+/**
+ * PROTOCOL-HTTP2 "Status-Message": the UTF-8 bytes of the message, percent-encoded except for
+ * printable ASCII other than `%` (0x20-0x24, 0x26-0x7E).
+ */
+export function encodeGrpcMessage(message: string): string {
+  // Fast path: most status texts are plain printable ASCII.
+  if (/^[\x20-\x24\x26-\x7e]*$/.test(message)) return message;
+  let out = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** PROTOCOL-HTTP2 "Content-Type": `application/grpc`, or `application/grpc+proto`. */
+export function isGrpcProtoContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const semicolon = value.indexOf(';');
+  const type = (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+  return type === 'application/grpc' || type === 'application/grpc+proto';
+}
