@@ -1,5 +1,7 @@
+import { JWTBundlesResponseSchema, JWTSVIDResponseSchema } from '@spire-ts/spiffe/workload-proto';
 import type { Command } from '../../../common/cli/command.js';
 import { apiCommand, callOptions, firstOf } from './command.js';
+import { FORMAT_FLAG, OUTPUT_FLAG, protoJson } from './output.js';
 
 /**
  * `spire-agent api fetch jwt -audience a,b [-spiffeID ID]`: the JWT bundles, then a JWT-SVID per
@@ -13,7 +15,7 @@ export const apiFetchJwtCommand: Command = apiCommand(
     { name: 'audience', kind: 'string', usage: 'comma separated list of audience values' },
     { name: 'spiffeID', kind: 'string', usage: 'SPIFFE ID subject (optional)' },
   ],
-  async ({ flags, conn, io }) => {
+  async ({ flags, conn, io, output }) => {
     const audience = String(flags['audience'])
       .split(',')
       .filter((a) => a !== '');
@@ -27,9 +29,20 @@ export const apiFetchJwtCommand: Command = apiCommand(
       callOptions(conn),
     );
 
+    if (output === 'json') {
+      // SPIRE prints [JWTSVIDResponse, JWTBundlesResponse].
+      io.stdout.write(
+        protoJson([
+          [JWTSVIDResponseSchema, resp],
+          [JWTBundlesResponseSchema, bundles],
+        ]),
+      );
+      return;
+    }
     for (const svid of resp.svids) io.stdout.write(`token(${svid.spiffeId}):\n\t${svid.svid}\n`);
     for (const [td, jwks] of Object.entries(bundles.bundles)) {
       io.stdout.write(`bundle(${td}):\n\t${Buffer.from(jwks).toString()}\n`);
     }
   },
+  [OUTPUT_FLAG, FORMAT_FLAG],
 );

@@ -1,8 +1,10 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { X509SVIDResponseSchema } from '@spire-ts/spiffe/workload-proto';
 import type { Command } from '../../../common/cli/command.js';
 import { apiCommand, callOptions, firstOf } from './command.js';
 import { formatX509Response, goElapsed } from './format.js';
+import { OUTPUT_FLAG, protoJson } from './output.js';
 import { type ParsedSvid, parseX509Response } from './x509-response.js';
 
 const SYNOPSIS = 'Fetches X509 SVIDs from the Workload API';
@@ -12,21 +14,33 @@ const FLAGS = [
   {
     name: 'write',
     kind: 'string',
-    usage: 'Write SVID data to the specified path (optional)',
+    usage:
+      'Write SVID data to the specified path (optional; only available for pretty output format)',
   },
 ] as const;
 
 function fetchX509(name: string): Command {
-  return apiCommand(name, SYNOPSIS, FLAGS, async ({ flags, conn, io }) => {
-    const started = process.hrtime.bigint();
-    const resp = await firstOf((signal) => conn.api.fetchX509SVID({}, callOptions(conn, signal)));
-    const elapsed = goElapsed(process.hrtime.bigint() - started);
+  return apiCommand(
+    name,
+    SYNOPSIS,
+    FLAGS,
+    async ({ flags, conn, io, output }) => {
+      const started = process.hrtime.bigint();
+      const resp = await firstOf((signal) => conn.api.fetchX509SVID({}, callOptions(conn, signal)));
+      const elapsed = goElapsed(process.hrtime.bigint() - started);
+      // As SPIRE: JSON is the response as received (no parsing, -silent and -write ignored).
+      if (output === 'json') {
+        io.stdout.write(protoJson([[X509SVIDResponseSchema, resp]]));
+        return;
+      }
 
-    const svids = parseX509Response(resp);
-    if (!flags['silent']) io.stdout.write(formatX509Response(svids, elapsed));
-    const dir = String(flags['write']);
-    if (dir !== '') writeSvids(resolve(io.cwd, dir), svids, io.stdout);
-  });
+      const svids = parseX509Response(resp);
+      if (!flags['silent']) io.stdout.write(formatX509Response(svids, elapsed));
+      const dir = String(flags['write']);
+      if (dir !== '') writeSvids(resolve(io.cwd, dir), svids, io.stdout);
+    },
+    [OUTPUT_FLAG],
+  );
 }
 
 /**

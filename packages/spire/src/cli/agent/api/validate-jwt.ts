@@ -1,6 +1,8 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import { ValidateJWTSVIDResponseSchema } from '@spire-ts/spiffe/workload-proto';
 import type { Command } from '../../../common/cli/command.js';
 import { apiCommand, callOptions } from './command.js';
+import { OUTPUT_FLAG, protoJson } from './output.js';
 
 /**
  * `spire-agent api validate jwt -audience A -svid TOKEN`: asks the agent to validate the token for
@@ -14,7 +16,7 @@ export const apiValidateJwtCommand: Command = apiCommand(
     { name: 'audience', kind: 'string', usage: 'expected audience value' },
     { name: 'svid', kind: 'string', usage: 'JWT SVID' },
   ],
-  async ({ flags, conn, io }) => {
+  async ({ flags, conn, io, output }) => {
     const audience = String(flags['audience']);
     const svid = String(flags['svid']);
     if (audience === '') throw new Error('audience must be specified');
@@ -31,8 +33,13 @@ export const apiValidateJwtCommand: Command = apiCommand(
       throw new Error(`unable to validate JWT SVID: ${status.rawMessage}`);
     }
 
+    if (output === 'json') {
+      io.stdout.write(protoJson([[ValidateJWTSVIDResponseSchema, resp]]));
+      return;
+    }
     io.stdout.write('SVID is valid.\n');
     io.stdout.write(`SPIFFE ID : ${resp.spiffeId}\n`);
     io.stdout.write(`Claims    : ${JSON.stringify(resp.claims ?? {})}\n`);
   },
+  [OUTPUT_FLAG],
 );
