@@ -1,13 +1,16 @@
 // `-output pretty|json` of `spire-agent api fetch x509|jwt` and `api validate jwt`, as SPIRE's
 // cliprinter prints them: protojson with proto field names and every field, keys sorted, compact.
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { goTime } from '../../../src/cli/agent/api/format.js';
 import { goJson } from '../../../src/cli/agent/api/output.js';
 import { main } from '../../../src/cli/index.js';
 import type { CliIo } from '../../../src/common/cli/command.js';
+import { makeAuthority, makeIdentity } from '../../agent/endpoints/support/fake-view.js';
 import { type FakeWorkloadApi, startFakeWorkloadApi } from './support/fake-workload-api.js';
 
 let dir: string;
@@ -297,6 +300,53 @@ describe('-output refusals', () => {
     const got = await agent('api', 'watch', '-output', 'json', '--');
     expect(got.code).toBe(1);
     expect(got.stderr.split('\n')[0]).toBe('flag provided but not defined: -output');
+  });
+});
+
+describe('pretty output prints hints, as SPIRE does', () => {
+  it('api fetch x509: a Hint line after the SPIFFE ID when the SVID has one', async () => {
+    const own = await makeAuthority('example.org');
+    const id = await makeIdentity(own, 'spiffe://example.org/web');
+    api.responses.x509 = {
+      svids: [
+        {
+          spiffeId: 'spiffe://example.org/web',
+          x509Svid: id.certChainDer,
+          x509SvidKey: id.privateKeyPkcs8,
+          bundle: own.ca.cert.raw,
+          hint: 'internal',
+        },
+      ],
+    };
+    const got = await agent('api', 'fetch', 'x509', '--');
+    const leaf = new X509Certificate(id.certChainDer);
+    const ca = own.ca.cert;
+    expect(got.code).toBe(0);
+    expect(got.stdout.replace(/after [^\n]+\n/, 'after X\n')).toBe(
+      'Received 1 svid after X\n\n' +
+        'SPIFFE ID:\t\tspiffe://example.org/web\nHint:\t\t\tinternal\n' +
+        `SVID Valid After:\t${goTime(new Date(leaf.validFrom))}\n` +
+        `SVID Valid Until:\t${goTime(new Date(leaf.validTo))}\n` +
+        `CA #1 Valid After:\t${goTime(new Date(ca.validFrom))}\n` +
+        `CA #1 Valid Until:\t${goTime(new Date(ca.validTo))}\n\n`,
+    );
+  });
+
+  it('api fetch jwt: hint(<id>) after the token when the SVID has one', async () => {
+    api.responses.jwtBundles = { bundles: {} };
+    api.responses.jwtSvid = {
+      svids: [
+        { spiffeId: 'spiffe://example.org/web', svid: 't1', hint: 'internal' },
+        { spiffeId: 'spiffe://example.org/db', svid: 't2' },
+      ],
+    };
+    expect(await agent('api', 'fetch', 'jwt', '-audience', 'a', '--')).toEqual({
+      code: 0,
+      stdout:
+        'token(spiffe://example.org/web):\n\tt1\nhint(spiffe://example.org/web):\n\tinternal\n' +
+        'token(spiffe://example.org/db):\n\tt2\n',
+      stderr: '',
+    });
   });
 });
 

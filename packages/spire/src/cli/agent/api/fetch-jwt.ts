@@ -39,7 +39,10 @@ export const apiFetchJwtCommand: Command = apiCommand(
       );
       return;
     }
-    for (const svid of resp.svids) io.stdout.write(`token(${svid.spiffeId}):\n\t${svid.svid}\n`);
+    for (const svid of resp.svids) {
+      io.stdout.write(`token(${svid.spiffeId}):\n\t${svid.svid}\n`);
+      if (svid.hint !== '') io.stdout.write(`hint(${svid.spiffeId}):\n\t${svid.hint}\n`);
+    }
     for (const [td, jwks] of Object.entries(bundles.bundles)) {
       io.stdout.write(`bundle(${td}):\n\t${Buffer.from(jwks).toString()}\n`);
     }

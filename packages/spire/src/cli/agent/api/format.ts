@@ -22,6 +22,8 @@ function trim(value: number): string {
 /** One SVID of a response, parsed for printing and writing. */
 export interface PrintableSvid {
   readonly spiffeId: string;
+  /** The entry's hint; printed only when not empty. */
+  readonly hint?: string;
   readonly certificates: readonly X509Certificate[];
   readonly bundle: readonly X509Certificate[];
   /** Federated bundles by trust domain ID, sorted. */
@@ -33,6 +35,7 @@ export function formatX509Response(svids: readonly PrintableSvid[], elapsed: str
   let out = `Received ${svids.length} svid${svids.length === 1 ? '' : 's'} after ${elapsed}\n`;
   for (const svid of svids) {
     out += `\nSPIFFE ID:\t\t${svid.spiffeId}\n`;
+    if (svid.hint) out += `Hint:\t\t\t${svid.hint}\n`;
     const [leaf, ...intermediates] = svid.certificates;
     if (leaf) out += validity('SVID', leaf, '\t');
     intermediates.forEach((cert, i) => {

@@ -25,7 +25,9 @@ export function createApiWatchCommand(stopSignal: () => AbortSignal): Command {
         try {
           for await (const resp of conn.api.fetchX509SVID({}, { signal: stop })) {
             const now = process.hrtime.bigint();
-            io.stdout.write(formatX509Response(parseX509Response(resp), goElapsed(now - last)));
+            // SPIRE's watcher does not carry hints into what it prints.
+            const svids = parseX509Response(resp).map((s) => ({ ...s, hint: '' }));
+            io.stdout.write(formatX509Response(svids, goElapsed(now - last)));
             last = now;
             failures = 0;
           }

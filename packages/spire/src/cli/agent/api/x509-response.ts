@@ -45,7 +45,14 @@ export function parseX509Response(resp: X509SVIDResponse): ParsedSvid[] {
         `"${svid.spiffeId}" SVID failed verification against bundle: ${message(err)}`,
       );
     }
-    return { spiffeId: svid.spiffeId, certificates, bundle, federated, keyDer: svid.x509SvidKey };
+    return {
+      spiffeId: svid.spiffeId,
+      hint: svid.hint,
+      certificates,
+      bundle,
+      federated,
+      keyDer: svid.x509SvidKey,
+    };
   });
 }
 
