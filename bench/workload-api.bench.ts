@@ -1,14 +1,24 @@
-// Workload API latency, each figure beside the raw HTTP/2 round trip over a Unix socket measured
-// in the same run (the floor any gRPC server on that socket pays):
-//   1. raw node:http2 request/response over a Unix socket, body the size of an X509SVIDResponse;
-//      the servers run in a child process, as an agent would, the clients in this one;
-//   2. FetchX509SVID on our endpoint (security header, SO_PEERCRED, start-time guard before and
-//      after, the real `unix` attestor reading /proc and /etc/passwd, encode, first message) on a
-//      warm in-memory cache view; one client, then 100 concurrent clients (one connection each);
-//   3. with real spire-server and spire-agent processes (when the build has them): time from
-//      `spire-server entry create` to the update arriving on an open FetchX509SVID stream.
+// Workload API latency, each figure beside the raw HTTP/2 floor measured in the same run. One
+// lean raw-http2 gRPC client is used for both (POST, an empty framed X509SVIDRequest, wait for
+// the first framed message, decode it as an X509SVIDResponse and check its SPIFFE ID, then
+// cancel the stream), so the only difference between a floor row and a FetchX509SVID row is the
+// server:
+//   floor: a raw node:http2 server answering every stream with response headers and the same
+//          encoded X509SVIDResponse, leaving the stream open as a server stream does;
+//   ours:  FetchX509SVID on our endpoint (security header, SO_PEERCRED, start-time guard before
+//          and after, the real `unix` attestor reading /proc and /etc/passwd, the view's
+//          subscription, encode, first message) on a warm in-memory cache view.
+// Both servers run in a child process, as an agent would, the clients in this one.
+//   closed loop: 1 client, then 100 clients each with its own connection making sequential
+//                calls (100 calls always outstanding: on 2 cores this is throughput-bound);
+//   open loop:   100 connected clients issuing calls at a fixed aggregate rate, evenly spread
+//                and round-robin over the connections; latency is taken from each call's
+//                scheduled start, so a server that falls behind shows it.
+// Then, with real spire-server and spire-agent processes (when the build has them): time from
+// `spire-server entry create` to the update arriving on an open FetchX509SVID stream.
 // Goals (issue 4): p99 < 5 ms at 100 clients; entry create -> stream < 1 s.
-// Run: npm run bench -- workload
+// Run: npm run bench -- workload   (WAPI_BENCH_E2E=0 skips the real server and agent;
+//      WAPI_BENCH_PROF=<dir> writes a CPU profile of the serving process there)
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,10 +30,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { toBinary } from '@bufbuild/protobuf';
-import { createClient, type Interceptor } from '@connectrpc/connect';
-import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import { SpiffeWorkloadAPI, X509SVIDResponseSchema } from '@spire-ts/spiffe/workload-proto';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { X509SVIDResponseSchema } from '@spire-ts/spiffe/workload-proto';
 import { startWorkloadEndpoint } from '../packages/spire/src/agent/endpoints/index.js';
 import { x509SvidResponse } from '../packages/spire/src/agent/endpoints/workload/encode.js';
 import {
@@ -42,7 +50,11 @@ import { percentile } from './support/measure.js';
 const CALLS_ONE = Number(process.env.BENCH_CALLS ?? 2_000);
 const CALLS_EACH = Number(process.env.BENCH_CALLS_EACH ?? 30);
 const CLIENTS = 100;
+const OPEN_LOOP_RATES = [1_000, 2_000];
+const OPEN_LOOP_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 3);
 const RECONNECT_EVERY = 500;
+const SPIFFE_ID = 'spiffe://example.org/bench';
+const RPC_PATH = '/SpiffeWorkloadAPI/FetchX509SVID';
 
 interface Latencies {
   name: string;
@@ -50,13 +62,18 @@ interface Latencies {
   wallMs: number;
 }
 
+interface Connection {
+  call: () => Promise<void>;
+  close: () => void;
+}
+
 function report(rows: Latencies[]) {
   console.log(
-    `${'case'.padEnd(58)}${'calls'.padStart(7)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'calls/s'.padStart(10)}`,
+    `${'case'.padEnd(66)}${'calls'.padStart(7)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'calls/s'.padStart(10)}`,
   );
   for (const r of rows) {
     console.log(
-      r.name.padEnd(58) +
+      r.name.padEnd(66) +
         String(r.ms.length).padStart(7) +
         percentile(r.ms, 50).toFixed(3).padStart(9) +
         percentile(r.ms, 99).toFixed(3).padStart(9) +
@@ -65,15 +82,23 @@ function report(rows: Latencies[]) {
   }
 }
 
-/** Runs `clients` loops of `each` sequential calls (each loop with its own connection). */
-async function run(
+async function warmUp(conns: Connection[], calls: number) {
+  await Promise.all(
+    conns.map(async (c) => {
+      for (let i = 0; i < calls; i++) await c.call();
+    }),
+  );
+}
+
+/** Closed loop: `clients` loops of `each` sequential calls, each loop on its own connection. */
+async function closedLoop(
   name: string,
   clients: number,
   each: number,
-  connect: () => { call: () => Promise<void>; close: () => void },
+  connect: () => Connection,
 ): Promise<Latencies> {
   const conns = Array.from({ length: clients }, connect);
-  for (const c of conns) for (let i = 0; i < 20; i++) await c.call(); // warm-up
+  await warmUp(conns, 20);
   const ms: number[] = [];
   const start = performance.now();
   await Promise.all(
@@ -90,73 +115,127 @@ async function run(
   return { name, ms, wallMs };
 }
 
-/** A raw node:http2 server on `path` answering every request with `body`. */
-async function rawHttp2Server(path: string, body: Buffer) {
+/**
+ * Open loop: `clients` connections, calls started at `rate` per second in all, evenly spaced and
+ * round-robin over the connections, whether or not earlier calls have finished. Each latency is
+ * measured from the call's scheduled start (no coordinated omission).
+ */
+async function openLoop(
+  name: string,
+  clients: number,
+  rate: number,
+  seconds: number,
+  connect: () => Connection,
+): Promise<Latencies> {
+  const conns = Array.from({ length: clients }, connect);
+  await warmUp(conns, 10);
+  const total = Math.round(rate * seconds);
+  const interval = 1000 / rate;
+  const ms: number[] = [];
+  const calls: Promise<void>[] = [];
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    let next = 0;
+    const tick = () => {
+      const now = performance.now();
+      while (next < total && start + next * interval <= now) {
+        const scheduled = start + next * interval;
+        const conn = conns[next % clients] as Connection;
+        calls.push(conn.call().then(() => void ms.push(performance.now() - scheduled)));
+        next++;
+      }
+      if (next >= total) resolve();
+      else setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
+    };
+    tick();
+  });
+  await Promise.all(calls);
+  const wallMs = performance.now() - start;
+  for (const c of conns) c.close();
+  return { name, ms, wallMs };
+}
+
+/**
+ * The floor: a raw node:http2 server on `path` answering every stream with response headers and
+ * `framed` (one length-prefixed message), leaving the stream open until the client cancels.
+ */
+async function rawHttp2Server(path: string, framed: Buffer) {
   const server = http2.createServer();
   server.on('stream', (stream) => {
+    stream.on('error', () => undefined);
     stream.on('data', () => undefined);
     stream.on('end', () => {
+      if (stream.closed) return;
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
-      stream.end(body);
+      stream.write(framed);
     });
   });
   await new Promise<void>((r) => server.listen(path, r));
   return { close: () => new Promise((r) => server.close(r)) };
 }
 
-/** A raw HTTP/2 client: one POST and its whole answer per call. */
-function rawHttp2Connect(path: string) {
-  return () => {
+const REQUEST_HEADERS = {
+  ':method': 'POST',
+  ':path': RPC_PATH,
+  'content-type': 'application/grpc',
+  te: 'trailers',
+  'workload.spiffe.io': 'true',
+};
+// An empty X509SVIDRequest, framed: flag 0, length 0.
+const EMPTY_REQUEST = Buffer.alloc(5);
+
+/**
+ * The lean gRPC client of every row: one FetchX509SVID per call on a long-lived connection, the
+ * first message decoded and its SPIFFE ID checked, then the stream cancelled (RST_STREAM).
+ * Node's nghttp2 rapid-reset guard ends a connection after about 1,000 quick resets, so each
+ * client reconnects every 500 calls.
+ */
+function grpcConnect(path: string) {
+  const open = () => {
     const session = http2.connect('http://localhost', {
       createConnection: () => net.connect(path),
     });
+    session.on('error', () => undefined);
+    return session;
+  };
+  return (): Connection => {
+    let session = open();
+    let calls = 0;
     return {
-      call: () =>
-        new Promise<void>((resolve, reject) => {
-          const req = session.request({ ':method': 'POST', ':path': '/raw' });
-          req.on('data', () => undefined);
-          req.on('end', () => resolve());
-          req.on('error', reject);
-          req.end(Buffer.alloc(5));
-        }),
+      call: () => {
+        if (++calls % RECONNECT_EVERY === 0) {
+          session.close();
+          session = open();
+        }
+        return fetchFirst(session);
+      },
       close: () => session.close(),
     };
   };
 }
 
-function workloadConnect(path: string) {
-  const header: Interceptor = (next) => (req) => {
-    req.header.set('workload.spiffe.io', 'true');
-    return next(req);
-  };
-  const open = () => {
-    const nodeOptions = { createConnection: () => net.connect(path) };
-    const sessionManager = new Http2SessionManager('http://localhost', {}, nodeOptions);
-    const transport = createGrpcTransport({
-      baseUrl: 'http://localhost',
-      sessionManager,
-      interceptors: [header],
+function fetchFirst(session: http2.ClientHttp2Session): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = session.request(REQUEST_HEADERS);
+    let got: Buffer | undefined;
+    req.on('response', (headers) => {
+      const status = headers['grpc-status'];
+      if (status !== undefined && status !== '0') {
+        reject(new Error(`FetchX509SVID failed: ${status} ${headers['grpc-message'] ?? ''}`));
+      }
     });
-    return { client: createClient(SpiffeWorkloadAPI, transport), sessionManager };
-  };
-  return () => {
-    let conn = open();
-    let calls = 0;
-    return {
-      call: async () => {
-        // Each call cancels its stream after the first message (RST_STREAM). Node's nghttp2
-        // rapid-reset guard ends a connection after ~1000 quick resets, so reconnect before that.
-        if (++calls % RECONNECT_EVERY === 0) {
-          conn.sessionManager.abort();
-          conn = open();
-        }
-        const abort = new AbortController();
-        for await (const _ of conn.client.fetchX509SVID({}, { signal: abort.signal })) break;
-        abort.abort();
-      },
-      close: () => conn.sessionManager.abort(),
-    };
-  };
+    req.on('data', (chunk: Buffer) => {
+      got = got ? Buffer.concat([got, chunk]) : chunk;
+      if (got.length < 5 || got.length < 5 + got.readUInt32BE(1)) return;
+      const message = fromBinary(X509SVIDResponseSchema, got.subarray(5, 5 + got.readUInt32BE(1)));
+      req.close(http2.constants.NGHTTP2_CANCEL);
+      if (message.svids[0]?.spiffeId === SPIFFE_ID) resolve();
+      else reject(new Error(`unexpected SVID ${message.svids[0]?.spiffeId}`));
+    });
+    req.on('error', reject);
+    req.on('close', () => reject(new Error(`stream closed before a message (${req.rstCode})`)));
+    req.end(EMPTY_REQUEST);
+  });
 }
 
 /**
@@ -167,12 +246,14 @@ async function serve(dir: string) {
   const authority = await makeAuthority('example.org');
   const view = new FakeView(authority);
   const uid = process.getuid?.() ?? 0;
-  const identity = await makeIdentity(authority, 'spiffe://example.org/bench');
+  const identity = await makeIdentity(authority, SPIFFE_ID);
   view.entries = [{ selectors: [`unix:uid:${uid}`], identity }];
   const state = view.snapshot([{ type: 'unix', value: `uid:${uid}` }]);
   const body = Buffer.from(toBinary(X509SVIDResponseSchema, x509SvidResponse(state)));
+  const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), body]);
+  framed.writeUInt32BE(body.length, 1);
 
-  const raw = await rawHttp2Server(join(dir, 'raw.sock'), body);
+  const raw = await rawHttp2Server(join(dir, 'raw.sock'), framed);
   const { logger } = createLogger({ level: 'error' });
   const endpoint = await startWorkloadEndpoint({
     socketPath: join(dir, 'agent.sock'),
@@ -220,17 +301,30 @@ async function startServing(dir: string) {
 
 async function latencies(dir: string) {
   const serving = await startServing(dir);
-  const raw = rawHttp2Connect(join(dir, 'raw.sock'));
-  const fetch = workloadConnect(join(dir, 'agent.sock'));
+  const raw = grpcConnect(join(dir, 'raw.sock'));
+  const ours = grpcConnect(join(dir, 'agent.sock'));
   console.log(
     `X509SVIDResponse: ${serving.size} bytes (one P-256 SVID, one CA); server in its own process\n`,
   );
-  report([
-    await run('raw HTTP/2 over UDS, 1 client (floor)', 1, CALLS_ONE, raw),
-    await run('FetchX509SVID first message, 1 client', 1, CALLS_ONE, fetch),
-    await run(`raw HTTP/2 over UDS, ${CLIENTS} clients (floor)`, CLIENTS, CALLS_EACH, raw),
-    await run(`FetchX509SVID first message, ${CLIENTS} clients`, CLIENTS, CALLS_EACH, fetch),
-  ]);
+  const rows: Latencies[] = [
+    await closedLoop('closed loop, 1 client: raw HTTP/2 (floor)', 1, CALLS_ONE, raw),
+    await closedLoop('closed loop, 1 client: FetchX509SVID', 1, CALLS_ONE, ours),
+    await closedLoop(
+      `closed loop, ${CLIENTS} clients: raw HTTP/2 (floor)`,
+      CLIENTS,
+      CALLS_EACH,
+      raw,
+    ),
+    await closedLoop(`closed loop, ${CLIENTS} clients: FetchX509SVID`, CLIENTS, CALLS_EACH, ours),
+  ];
+  for (const rate of OPEN_LOOP_RATES) {
+    const label = `open loop, ${CLIENTS} clients, ${rate} calls/s`;
+    rows.push(
+      await openLoop(`${label}: raw HTTP/2 (floor)`, CLIENTS, rate, OPEN_LOOP_SECONDS, raw),
+    );
+    rows.push(await openLoop(`${label}: FetchX509SVID`, CLIENTS, rate, OPEN_LOOP_SECONDS, ours));
+  }
+  report(rows);
   await serving.stop();
 }
 

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { EventEmitter, on } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { JwtSvid, SpiffeBundle, SpiffeId, TrustDomain } from '@spire-ts/spiffe';
 import type {
   WorkloadCacheView,
@@ -111,18 +111,35 @@ export class FakeView implements WorkloadCacheView {
     return { identities: matching, bundle: this.authority.bundle, federatedBundles };
   }
 
+  // As the agent's manager does: a change made while the consumer is busy is remembered, and
+  // an abort ends the stream quietly (no AbortError per cancelled stream, which would colour
+  // the Workload API benchmark).
   async *subscribe(selectors: readonly WorkloadSelector[], signal: AbortSignal) {
-    let last = this.snapshot(selectors);
-    yield last;
+    let changed = false;
+    let wake: (() => void) | undefined;
+    const onChange = () => {
+      changed = true;
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    this.#changes.on('change', onChange);
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const _ of on(this.#changes, 'change', { signal })) {
+      let last = this.snapshot(selectors);
+      yield last;
+      while (!signal.aborted) {
+        if (!changed) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        if (signal.aborted) return;
+        changed = false;
         const next = this.snapshot(selectors);
         if (sameState(last, next)) continue;
         last = next;
         yield next;
       }
-    } catch (err) {
-      if (!signal.aborted) throw err;
+    } finally {
+      this.#changes.off('change', onChange);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
