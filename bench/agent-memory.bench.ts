@@ -3,6 +3,7 @@
 // in the same run: the raw size of what each cached SVID must hold, its DER chain plus its PKCS#8
 // key. Run: `npm run bench -- agent-memory` (or node --expose-gc --import tsx bench/agent-memory.bench.ts).
 import { createPublicKey, X509Certificate } from 'node:crypto';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { SpiffeId } from '@spire-ts/spiffe';
 import { bundleFromProto } from '../packages/spire/src/agent/client/bundle.js';
 import { cachedEntry } from '../packages/spire/src/agent/manager/entry.js';
@@ -11,6 +12,7 @@ import { cachedSvid } from '../packages/spire/src/agent/manager/svid-cache.js';
 import { newPrivateKey } from '../packages/spire/src/agent/plugin/keymanager/index.js';
 import { FakeClock } from '../packages/spire/src/common/clock/index.js';
 import { createLogger } from '../packages/spire/src/common/log/index.js';
+import { EntrySchema } from '../packages/spire/src/gen/spire/api/types/entry_pb.js';
 import { makeFakeCa } from '../packages/spire/test/agent/runtime/fake-ca.js';
 import { entryProto } from '../packages/spire/test/agent/runtime/fake-server-api.js';
 
@@ -46,11 +48,18 @@ const before = usage();
 let rawBytes = 0;
 const entries = [];
 for (let i = 0; i < COUNT; i++) {
-  const proto = entryProto({
-    id: `entry-${String(i).padStart(6, '0')}`,
-    spiffeId: `spiffe://example.org/ns/prod/sa/svc-${i}`,
-    selectors: [`k8s:ns:prod`, `k8s:sa:svc-${i}`],
-  });
+  // Through the wire format, as the agent receives entries: strings decoded from bytes.
+  const proto = fromBinary(
+    EntrySchema,
+    toBinary(
+      EntrySchema,
+      entryProto({
+        id: `entry-${String(i).padStart(6, '0')}`,
+        spiffeId: `spiffe://example.org/ns/prod/sa/svc-${i}`,
+        selectors: [`k8s:ns:prod`, `k8s:sa:svc-${i}`],
+      }),
+    ),
+  );
   entries.push(cachedEntry(proto, manager.cache.interner));
 }
 manager.cache.replaceEntries(entries.filter((e) => e !== undefined));

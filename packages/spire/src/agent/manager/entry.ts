@@ -13,7 +13,7 @@ import type { Entry } from '../../gen/spire/api/types/entry_pb.js';
 export interface CachedEntry {
   readonly id: string;
   readonly spiffeId: SpiffeId;
-  /** `type:value` keys of the entry's selectors, interned (entries share most of them). */
+  /** `type:value` keys of the entry's selectors, shared (entries share most of them). */
   readonly selectorKeys: readonly string[];
   /** Trust domain names the entry federates with. */
   readonly federatesWith: readonly string[];
@@ -27,50 +27,44 @@ export interface CachedEntry {
 const NONE: readonly string[] = Object.freeze([]);
 
 /**
- * Shares the strings and trust domains that many entries hold (`k8s:ns:prod`, `example.org`), so
- * 10,000 entries in one namespace keep one copy of its selector rather than 10,000. Entries keep
- * what they were read with; a string no entry uses any more stays until {@link retain} is called
- * with the entries still cached.
+ * One flat copy of `s` shared by every holder of an equal string. A property name is kept in
+ * V8's string table, which holds each distinct name once (and forgets it when no one holds it),
+ * and flat: a string built by concatenation or slicing would otherwise keep its pieces or its
+ * parent alive. So 10,000 entries with the selector `k8s:ns:prod` hold one copy of it, and a
+ * selector used by one entry costs only its own characters (issue 4).
+ */
+export function sharedString(s: string): string {
+  const holder: Record<string, true> = { [s]: true };
+  for (const name in holder) return name;
+  return s;
+}
+
+/**
+ * Shares the trust domains that entries name (`example.org`): parsed once, one object for all.
+ * A trust domain no cached entry uses any more is forgotten by {@link retain}.
  */
 export class EntryInterner {
-  readonly #strings = new Map<string, string>();
   readonly #trustDomains = new Map<string, TrustDomain>();
-
-  /** The shared copy of `s`. */
-  string(s: string): string {
-    const held = this.#strings.get(s);
-    if (held !== undefined) return held;
-    this.#strings.set(s, s);
-    return s;
-  }
 
   /** The shared trust domain named `name` (parsed once; throws if `name` is not valid). */
   trustDomain(name: string): TrustDomain {
     const held = this.#trustDomains.get(name);
     if (held) return held;
     const td = TrustDomain.fromString(name);
-    // Only canonical names are shared: `Example.org` parses to the same domain under its own key.
-    this.#trustDomains.set(name, td);
+    this.#trustDomains.set(sharedString(name), td);
     return td;
   }
 
-  /** Forgets every string and trust domain that none of `entries` uses. */
+  /** Forgets every trust domain that none of `entries` is in. */
   retain(entries: Iterable<CachedEntry>): void {
-    const strings = new Set<string>();
-    const tds = new Set<string>();
-    for (const entry of entries) {
-      for (const key of entry.selectorKeys) strings.add(key);
-      for (const td of entry.federatesWith) strings.add(td);
-      tds.add(entry.spiffeId.trustDomain.name);
-    }
-    for (const s of this.#strings.keys()) if (!strings.has(s)) this.#strings.delete(s);
-    for (const [name, td] of this.#trustDomains)
-      if (!tds.has(td.name)) this.#trustDomains.delete(name);
+    const used = new Set<TrustDomain>();
+    for (const entry of entries) used.add(entry.spiffeId.trustDomain);
+    for (const [name, td] of this.#trustDomains) if (!used.has(td)) this.#trustDomains.delete(name);
   }
 
-  /** How many distinct strings are shared now (for tests). */
+  /** How many trust domains are held now. */
   get size(): number {
-    return this.#strings.size;
+    return this.#trustDomains.size;
   }
 }
 
@@ -86,24 +80,22 @@ export function cachedEntry(
   if (!proto.id || !proto.spiffeId || proto.selectors.length === 0) return undefined;
   try {
     const td = interner.trustDomain(proto.spiffeId.trustDomain);
-    const spiffeId = SpiffeId.fromPath(td, proto.spiffeId.path);
+    const spiffeId = SpiffeId.fromPath(td, sharedString(proto.spiffeId.path));
     const selectorKeys = proto.selectors.map((s) =>
-      interner.string(formatSelector(makeSelector(s.type, s.value))),
+      sharedString(formatSelector(makeSelector(s.type, s.value))),
     );
     const federatesWith =
       proto.federatesWith.length === 0
         ? NONE
         : Object.freeze(
-            proto.federatesWith.map((name) =>
-              interner.string(TrustDomain.fromString(name).toString()),
-            ),
+            proto.federatesWith.map((name) => sharedString(TrustDomain.fromString(name).name)),
           );
     return Object.freeze({
-      id: proto.id,
+      id: sharedString(proto.id),
       spiffeId,
       selectorKeys: Object.freeze(selectorKeys),
       federatesWith,
-      hint: proto.hint,
+      hint: sharedString(proto.hint),
       revision: proto.revisionNumber,
       createdAt: proto.createdAt,
     });

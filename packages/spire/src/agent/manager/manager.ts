@@ -170,7 +170,7 @@ export class CacheManager implements WorkloadCacheView {
       const svid = this.cache.svids().get(entry.id);
       if (!svid) continue;
       this.cache.touch(entry.id);
-      identities.push(svid.identity);
+      identities.push(svid);
       for (const td of entry.federatesWith) tds.add(td);
     }
     const federatedBundles = new Map<string, SpiffeBundle>();

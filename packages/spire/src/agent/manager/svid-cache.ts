@@ -3,16 +3,16 @@ import { type CachedEntry, EntryInterner } from './entry.js';
 import { chainValidity } from './rotation.js';
 import type { WorkloadX509Identity } from './workload-view.js';
 
-/** A workload X509-SVID the agent holds for one entry. */
-export interface CachedSvid {
-  readonly entryId: string;
+/**
+ * A workload X509-SVID the agent holds for one entry. It is itself what workloads are handed (one
+ * object per SVID, not two): built once, so equal state compares by identity (C27).
+ */
+export interface CachedSvid extends WorkloadX509Identity {
   /** The entry revision the SVID was minted for; a newer revision re-mints it (D07). */
   readonly revision: bigint;
   readonly notBeforeMs: number;
   /** The earliest notAfter of the chain (C28). */
   readonly notAfterMs: number;
-  /** What workloads are handed; built once, so equal state compares by identity (C27). */
-  readonly identity: WorkloadX509Identity;
 }
 
 /**
@@ -29,7 +29,7 @@ export function cachedSvid(
   const key = privateKey.export({ type: 'pkcs8', format: 'der' });
   const bytes = ownBytes([...certificates.map((cert) => cert.raw), key]);
   const chainLength = bytes.length - key.length;
-  const identity: WorkloadX509Identity = Object.freeze({
+  return Object.freeze({
     entryId: entry.id,
     spiffeId: entry.spiffeId,
     hint: entry.hint,
@@ -38,13 +38,9 @@ export function cachedSvid(
     expiresAtMs: Date.parse((certificates[0] as X509Certificate).validTo),
     federatesWith: entry.federatesWith,
     entryCreatedAt: Number(entry.createdAt),
-  });
-  return Object.freeze({
-    entryId: entry.id,
     revision: entry.revision,
     notBeforeMs,
     notAfterMs,
-    identity,
   });
 }
 
@@ -68,17 +64,17 @@ export class EntryCache {
   /** Shares selector strings and trust domains among the cached entries. */
   readonly interner = new EntryInterner();
   readonly #entries = new Map<string, CachedEntry>();
-  readonly #bySelector = new Map<string, Set<string>>();
+  /** Entry ids by selector key: one id alone (most selectors), or a set when several share it. */
+  readonly #bySelector = new Map<string, string | Set<string>>();
+  /** SVIDs by entry id, in order of last use, least recent first (for the soft LRU limit). */
   readonly #svids = new Map<string, CachedSvid>();
-  /** Entry ids by last use, least recent first (for the soft LRU limit). */
-  readonly #used = new Map<string, true>();
 
   /** Every cached entry by id. */
   entries(): ReadonlyMap<string, CachedEntry> {
     return this.#entries;
   }
 
-  /** Cached SVIDs by entry id. */
+  /** Cached SVIDs by entry id (iterated least recently used first). */
   svids(): ReadonlyMap<string, CachedSvid> {
     return this.#svids;
   }
@@ -105,7 +101,6 @@ export class EntryCache {
       this.#unindex(old);
       this.#entries.delete(id);
       this.#svids.delete(id);
-      this.#used.delete(id);
       changed = true;
     }
     if (changed) this.interner.retain(this.#entries.values());
@@ -115,26 +110,27 @@ export class EntryCache {
   /** Stores a minted SVID, unless its entry went away meanwhile. */
   putSvid(svid: CachedSvid): boolean {
     if (!this.#entries.has(svid.entryId)) return false;
+    this.#svids.delete(svid.entryId);
     this.#svids.set(svid.entryId, svid);
-    this.touch(svid.entryId);
     return true;
   }
 
   /** Drops an SVID (LRU eviction). */
   evictSvid(entryId: string): void {
     this.#svids.delete(entryId);
-    this.#used.delete(entryId);
   }
 
-  /** Marks an entry's SVID as just used by a workload. */
+  /** Marks an entry's SVID as just used by a workload (it moves to the most recent end). */
   touch(entryId: string): void {
-    this.#used.delete(entryId);
-    this.#used.set(entryId, true);
+    const svid = this.#svids.get(entryId);
+    if (!svid) return;
+    this.#svids.delete(entryId);
+    this.#svids.set(entryId, svid);
   }
 
   /** Entry ids with an SVID, least recently used first. */
   leastRecentlyUsed(): IterableIterator<string> {
-    return this.#used.keys();
+    return this.#svids.keys();
   }
 
   /**
@@ -144,7 +140,9 @@ export class EntryCache {
   matching(workloadKeys: ReadonlySet<string>): CachedEntry[] {
     const candidates = new Set<string>();
     for (const key of workloadKeys) {
-      for (const id of this.#bySelector.get(key) ?? []) candidates.add(id);
+      const ids = this.#bySelector.get(key);
+      if (typeof ids === 'string') candidates.add(ids);
+      else if (ids) for (const id of ids) candidates.add(id);
     }
     const out: CachedEntry[] = [];
     for (const id of candidates) {
@@ -158,24 +156,36 @@ export class EntryCache {
   // one of them (the one shared by the fewest entries) finds it as surely as indexing all.
   #index(entry: CachedEntry): void {
     let best: string | undefined;
+    let bestSize = 0;
     for (const key of entry.selectorKeys) {
-      const size = this.#bySelector.get(key)?.size ?? 0;
-      if (best === undefined || size < (this.#bySelector.get(best)?.size ?? 0)) best = key;
+      const size = this.#indexed(key);
+      if (best === undefined || size < bestSize) {
+        best = key;
+        bestSize = size;
+      }
     }
     if (best === undefined) return;
-    let ids = this.#bySelector.get(best);
-    if (!ids) {
-      ids = new Set();
-      this.#bySelector.set(best, ids);
-    }
-    ids.add(entry.id);
+    const ids = this.#bySelector.get(best);
+    if (ids === undefined) this.#bySelector.set(best, entry.id);
+    else if (typeof ids === 'string') this.#bySelector.set(best, new Set([ids, entry.id]));
+    else ids.add(entry.id);
+  }
+
+  #indexed(key: string): number {
+    const ids = this.#bySelector.get(key);
+    return ids === undefined ? 0 : typeof ids === 'string' ? 1 : ids.size;
   }
 
   #unindex(entry: CachedEntry): void {
     for (const key of entry.selectorKeys) {
       const ids = this.#bySelector.get(key);
-      if (!ids?.delete(entry.id)) continue;
-      if (ids.size === 0) this.#bySelector.delete(key);
+      if (ids === entry.id) {
+        this.#bySelector.delete(key);
+        return;
+      }
+      if (typeof ids !== 'object' || !ids.delete(entry.id)) continue;
+      // Back to the single-id form once one entry is left under the key.
+      if (ids.size === 1) this.#bySelector.set(key, ids.values().next().value as string);
       return;
     }
   }
