@@ -23,7 +23,12 @@ export interface FakeCa {
   /** Public key of the JWT signing key, under `kid`. */
   readonly jwtKid: string;
   readonly jwtPublicKey: KeyObject;
-  mint(id: SpiffeId, publicKey: Uint8Array | KeyObject, ttlMs?: number): Promise<Uint8Array[]>;
+  mint(
+    id: SpiffeId,
+    publicKey: Uint8Array | KeyObject,
+    ttlMs?: number,
+    dnsNames?: readonly string[],
+  ): Promise<Uint8Array[]>;
   mintAgent(id: SpiffeId, publicKey: Uint8Array | KeyObject): Promise<Uint8Array[]>;
   mintJwt(id: SpiffeId, audience: readonly string[]): Promise<string>;
   /** The trust domain's bundle as the server API returns it. */
@@ -80,11 +85,12 @@ export async function makeFakeCa(o: FakeCaOptions): Promise<FakeCa> {
     root,
     jwtKid: jwtKey.kid,
     jwtPublicKey: jwtInfo.publicKey,
-    async mint(id, publicKey, ttlMs) {
+    async mint(id, publicKey, ttlMs, dnsNames) {
       const svid = await builder.workloadX509Svid(minter, {
         spiffeId: id,
         publicKey,
         ...(ttlMs && { ttlMs }),
+        ...(dnsNames && { dnsNames }),
       });
       return [svid.der];
     },

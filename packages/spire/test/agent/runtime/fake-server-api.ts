@@ -141,7 +141,7 @@ export class FakeServerApi implements ServerApi {
     if (!entry?.spiffeId || this.refuse.has(r.entryId)) return undefined;
     const id = SpiffeId.fromPath(entry.spiffeId.trustDomain, entry.spiffeId.path);
     const ttlMs = entry.x509SvidTtl ? entry.x509SvidTtl * 1000 : undefined;
-    const chain = await this.ca.mint(id, await csrPublicKey(r.csr), ttlMs);
+    const chain = await this.ca.mint(id, await csrPublicKey(r.csr), ttlMs, entry.dnsNames);
     return create(X509SVIDSchema, { certChain: chain, id: entry.spiffeId });
   }
 
