@@ -272,6 +272,19 @@ describe('PROTOCOL-HTTP2 headers', () => {
     expect(view.open).toBe(0);
   });
 
+  it('Workload Endpoint §3: two `true` values of the security header are refused too', async () => {
+    const got = await rawCall(session, {
+      path: JWT,
+      headers: { 'workload.spiffe.io': ['true', 'true'] },
+      body: frame(jwtRequest()),
+    });
+
+    expect([got.status, got.message]).toEqual([
+      Code.InvalidArgument,
+      'security header missing from request',
+    ]);
+  });
+
   it('an unknown method of SpiffeWorkloadAPI is Unimplemented, naming it', async () => {
     const got = await rawCall(session, {
       path: '/SpiffeWorkloadAPI/FetchX509SVIDs',
@@ -357,10 +370,24 @@ describe('streams and connections', () => {
     expect(again.status).toBe(OK);
   });
 
-  it(`each connection may open at most ${MAX_CONCURRENT_STREAMS_PER_CONNECTION} streams at once`, async () => {
+  it(`each connection may have at most ${MAX_CONCURRENT_STREAMS_PER_CONNECTION} streams open: the next waits for a free one`, async () => {
     await new Promise((r) => session.once('remoteSettings', r));
-
     expect(session.remoteSettings.maxConcurrentStreams).toBe(100);
+
+    const body = frame(Buffer.alloc(0));
+    const held = Array.from({ length: 100 }, () => open(session, { path: X509, body }));
+    await Promise.all(held.map(firstFrame));
+    const extra = open(session, { path: X509, body });
+    const extraFirst = firstFrame(extra);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(view.open).toBe(100);
+
+    held[0]?.close(0x8);
+
+    await extraFirst;
+    await until(() => view.open === 100);
+    for (const req of [...held, extra]) req.close(0x8);
+    await until(() => view.open === 0);
   });
 
   it('a push after a change reaches every open stream, each with its own state', async () => {

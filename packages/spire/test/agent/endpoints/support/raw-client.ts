@@ -44,7 +44,7 @@ export function frame(body: Uint8Array, flag = 0, length = body.length): Buffer 
 export interface RawCallOptions {
   readonly path: string;
   /** Extra or replacing request headers (content-type and the security header are preset). */
-  readonly headers?: Record<string, string | undefined>;
+  readonly headers?: Record<string, string | string[] | undefined>;
   /** The request body, written in one go. */
   readonly body?: Buffer;
   /** Whether to end the request side after the body (default true). */
@@ -58,7 +58,7 @@ export function rawCall(session: http2.ClientHttp2Session, options: RawCallOptio
 
 /** Opens one stream without waiting: the test drives it (cancel) and collects later. */
 export function open(session: http2.ClientHttp2Session, options: RawCallOptions) {
-  const headers: Record<string, string> = {
+  const headers: Record<string, string | string[]> = {
     ':method': 'POST',
     ':path': options.path,
     'content-type': 'application/grpc',
