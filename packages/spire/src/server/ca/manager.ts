@@ -125,9 +125,12 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
     return this.#state.jwt.find((a) => a.status === 'prepared');
   }
 
-  /** Every authority in the journal (active, prepared and old), newest state first. */
+  /** Copies of every authority in the journal: the active one, then the prepared, then old ones. */
   authorities(): { x509: readonly X509Authority[]; jwt: readonly JwtAuthority[] } {
-    return { x509: [...this.#state.x509], jwt: [...this.#state.jwt] };
+    return {
+      x509: this.#state.x509.map((a) => ({ ...a })),
+      jwt: this.#state.jwt.map((a) => ({ ...a })),
+    };
   }
 
   /** The current bundle: every published, unexpired CA certificate and JWT key. */
