@@ -109,12 +109,18 @@ export class ServerCall {
   /** Sends one message (response headers first if not yet sent); false once the call is over. */
   send(message: Uint8Array): boolean {
     if (this.#done || this.#stream.destroyed || this.#stream.closed) return false;
-    if (!this.#headersSent) {
-      this.#headersSent = true;
-      this.#stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    try {
+      if (!this.#headersSent) {
+        this.#headersSent = true;
+        this.#stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      }
+      this.#stream.write(frameMessage(message));
+      return true;
+    } catch {
+      // The stream went away under us (the session failed): the call is over.
+      this.#cut();
+      return false;
     }
-    this.#stream.write(frameMessage(message));
-    return true;
   }
 
   /**
@@ -132,15 +138,28 @@ export class ServerCall {
       return;
     }
     const status = this.#status(error);
-    if (!this.#headersSent) {
-      this.#headersSent = true;
-      stream.respond({ ...RESPONSE_HEADERS, ...status }, { endStream: true });
-    } else {
-      stream.once('wantTrailers', () => stream.sendTrailers(status));
-      stream.end();
+    try {
+      if (!this.#headersSent) {
+        this.#headersSent = true;
+        stream.respond({ ...RESPONSE_HEADERS, ...status }, { endStream: true });
+      } else {
+        stream.once('wantTrailers', () => stream.sendTrailers(status));
+        stream.end();
+      }
+      if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    } catch {
+      this.#cut();
+      return;
     }
-    if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
     this.#abort.abort(ENDED);
+  }
+
+  // Gives up on a stream that can no longer carry a status: reset it, stop the call's work.
+  #cut(): void {
+    this.#done = true;
+    this.#stopTimer();
+    if (!this.#stream.destroyed) this.#stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    this.#abort.abort(CANCELLED);
   }
 
   #status(error: unknown): Record<string, string> {

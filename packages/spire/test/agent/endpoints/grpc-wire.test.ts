@@ -10,6 +10,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
 import { JWTSVIDRequestSchema, X509SVIDResponseSchema } from '@spire-ts/spiffe/workload-proto';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   MAX_CONCURRENT_STREAMS_PER_CONNECTION,
@@ -220,6 +221,23 @@ describe('PROTOCOL-HTTP2 framing of the request', () => {
 
     expect(got.status).toBe(OK);
     expect(got.messages).toHaveLength(1);
+  });
+});
+
+describe('arbitrary request bytes', () => {
+  it('any body ends with a gRPC status, never a cut stream, and the endpoint keeps serving', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), async (bytes) => {
+        const got = await rawCall(session, { path: JWT, body: Buffer.from(bytes) });
+        expect(got.status).toBeTypeOf('number');
+        expect(got.status).toBeGreaterThanOrEqual(0);
+        expect(got.status).toBeLessThanOrEqual(16);
+      }),
+      { numRuns: 200 },
+    );
+
+    const again = await rawCall(session, { path: JWT, body: frame(jwtRequest()) });
+    expect(again.status).toBe(OK);
   });
 });
 
