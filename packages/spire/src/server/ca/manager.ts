@@ -38,7 +38,7 @@ export interface CaManagerOptions {
   readonly disableJwtSvids?: boolean;
   /** How often rotation is checked; SPIRE ticks every 10 s. */
   readonly rotationIntervalMs?: number;
-  /** How often journals of other servers are pruned (when the store can); default 6 h. */
+  /** How often stale journals are pruned (when the store can); SPIRE: every 8 h. */
   readonly journalPruneIntervalMs?: number;
 }
 
@@ -66,7 +66,8 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
   #minter: { authority: X509Authority; minter: X509SvidMinter } | undefined;
   #timer: Timer | undefined;
   #rotating: Promise<void> = Promise.resolve();
-  #lastPruneMs = Number.NEGATIVE_INFINITY;
+  /** When journals were last pruned; the first prune is one interval after start, as SPIRE's. */
+  #lastPruneMs: number | undefined;
 
   constructor(opts: CaManagerOptions) {
     super();
@@ -240,14 +241,17 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
     await this.#pruneJournals(now);
   }
 
-  // Drops journals of other servers whose every authority has expired (SPIRE's
-  // PruneCAJournals): a server that comes back to such a journal would start a new CA anyway.
+  // SPIRE's PruneCAJournals: every 8 h, drops the journals (of other servers, or of keys this
+  // server lost) whose every X.509 CA and JWT key expired more than 14 days ago. A server coming
+  // back to such a journal would start a new CA anyway.
   async #pruneJournals(now: number): Promise<void> {
     const store = this.#opts.journal;
-    if (!store.prune || now - this.#lastPruneMs < (this.#opts.journalPruneIntervalMs ?? 6 * H)) {
+    this.#lastPruneMs ??= now;
+    if (!store.prune || now - this.#lastPruneMs < (this.#opts.journalPruneIntervalMs ?? 8 * H)) {
       return;
     }
     this.#lastPruneMs = now;
+    const expiredBefore = now - JOURNAL_PRUNE_AGE_MS;
     try {
       await store.prune((bytes) => {
         let j: CaJournal;
@@ -256,7 +260,7 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
         } catch {
           return false; // not ours to judge (another version's format)
         }
-        return [...j.x509, ...j.jwt].every((a) => a.notAfterMs <= now);
+        return [...j.x509, ...j.jwt].every((a) => a.notAfterMs <= expiredBefore);
       });
     } catch (err) {
       this.emit('error', err);
@@ -265,6 +269,8 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
 }
 
 const H = 3_600_000;
+/** How long after its last authority expired a journal is kept (SPIRE: two weeks). */
+const JOURNAL_PRUNE_AGE_MS = 14 * 24 * H;
 
 /** Adds every current authority to the bundle and drops the expired ones. */
 function publish(s: CaJournal, now: number): void {

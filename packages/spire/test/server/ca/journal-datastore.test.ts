@@ -304,22 +304,28 @@ function journalSuite(backend: Backend) {
       ]);
     });
 
-    it('prunes rows whose every authority has expired, keeping live ones', async () => {
+    it('prunes, every 8 h, rows whose every authority expired more than 14 days ago', async () => {
+      const D = 24 * H;
       const gone = server({ keyManager: new MemoryKeyManager(), clock: new FakeClock(T0) });
       await gone.manager.start();
       gone.manager.stop();
-      const clock = new FakeClock(T0 + 24 * H - 1000);
+      const clock = new FakeClock(T0 + H);
       const live = server({ keyManager: new MemoryKeyManager(), clock });
       await live.manager.start();
-      // The first server's CA and JWT key live until T0+24h: still there.
-      expect((await fx.store.listCaJournals()).map((r) => r.id)).toEqual([
-        gone.journal.rowId,
-        live.journal.rowId,
-      ]);
-      clock.set(T0 + 30 * H);
-      await live.manager.rotate();
-      expect((await fx.store.listCaJournals()).map((r) => r.id)).toEqual([live.journal.rowId]);
       live.manager.stop();
+      const ids = () => fx.store.listCaJournals().then((rows) => rows.map((r) => r.id));
+      // The first server's CA and JWT key expire at T0+24h: kept until T0+24h+14d.
+      clock.set(T0 + D + 14 * D - 1000);
+      await live.manager.rotate();
+      expect(await ids()).toEqual([gone.journal.rowId, live.journal.rowId]);
+      // 14 days after expiry, but the last prune ran less than 8 h ago: not yet.
+      clock.set(T0 + D + 14 * D + 7 * H);
+      await live.manager.rotate();
+      expect(await ids()).toEqual([gone.journal.rowId, live.journal.rowId]);
+      clock.set(T0 + D + 14 * D + 8 * H);
+      await live.manager.rotate();
+      expect(await ids()).toEqual([live.journal.rowId]);
+      expect(live.errors).toEqual([]);
     });
 
     it('refuses a malformed journal row with ERR_CA_BAD_JOURNAL naming the row', async () => {
