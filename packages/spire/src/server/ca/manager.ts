@@ -263,7 +263,11 @@ export class CaManager extends EventEmitter<{ bundle: [CaBundle]; error: [unknow
         return [...j.x509, ...j.jwt].every((a) => a.notAfterMs <= expiredBefore);
       });
     } catch (err) {
-      this.emit('error', err);
+      const why = err instanceof Error ? err.message : String(err);
+      this.emit(
+        'error',
+        new CaError('ERR_CA_JOURNAL_PRUNE', `could not prune ca journals: ${why}`, { cause: err }),
+      );
     }
   }
 }

@@ -328,6 +328,31 @@ function journalSuite(backend: Backend) {
       expect(live.errors).toEqual([]);
     });
 
+    it('a failed prune is reported as ERR_CA_JOURNAL_PRUNE and does not fail the rotation', async () => {
+      const ds: CaJournalRows = {
+        setCaJournal: (j) => fx.store.setCaJournal(j),
+        fetchCaJournal: (id) => fx.store.fetchCaJournal(id),
+        listCaJournals: async () => {
+          throw new Error('connection reset');
+        },
+        deleteCaJournal: (id) => fx.store.deleteCaJournal(id),
+      };
+      const clock = new FakeClock(T0);
+      const { manager, errors } = server({
+        keyManager: new MemoryKeyManager(),
+        clock,
+        datastore: ds,
+      });
+      await manager.start();
+      manager.stop();
+      clock.set(T0 + 12 * H);
+      await manager.rotate();
+      expect(manager.preparedX509()?.slot).toBe('B');
+      expect(errors).toMatchObject([
+        { code: 'ERR_CA_JOURNAL_PRUNE', message: 'could not prune ca journals: connection reset' },
+      ]);
+    });
+
     it('refuses a malformed journal row with ERR_CA_BAD_JOURNAL naming the row', async () => {
       const keyManager = await diskKeys();
       const key = await keyManager.generateKey('x509-CA-A', 'ec-p256');
