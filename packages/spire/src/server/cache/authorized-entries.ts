@@ -60,6 +60,12 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
   readonly #aliasesBySelector = new Map<string, Set<string>>();
   /** agent SPIFFE ID -> its node selector keys. */
   readonly #agents = new Map<string, ReadonlySet<string>>();
+  /**
+   * agent SPIFFE ID -> its frozen {@link authorizedEntries} answer. Any change to an entry or an
+   * agent clears them all (one change may move entries between many agents), so an answer is
+   * never older than the last change; the next lookup of each agent builds its answer again.
+   */
+  readonly #snapshots = new Map<string, readonly E[]>();
 
   /**
    * Attested-node statuses for the agent checks (reference §3.8), dropped for an agent whenever
@@ -89,6 +95,7 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
   /** Adds an entry or replaces the cached entry with the same id. */
   upsertEntry(entry: E): void {
     this.removeEntry(entry.id);
+    this.#changed();
     this.#entries.set(entry.id, entry);
 
     if (entry.parentId === this.#serverId) {
@@ -106,6 +113,7 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
   removeEntry(id: string): void {
     const old = this.#entries.get(id);
     if (!old) return;
+    this.#changed();
     this.#entries.delete(id);
 
     const alias = this.#aliases.get(id);
@@ -122,12 +130,14 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
   /** Records (or replaces) an attested agent's node selectors. */
   setAgent(agentId: string, selectors: readonly CacheSelector[]): void {
     this.nodeStatus.invalidate(agentId);
+    this.#changed();
     this.#agents.set(agentId, new Set(selectors.map(selectorKey)));
   }
 
   /** Forgets an agent (evicted, banned or pruned); its aliases no longer apply. */
   removeAgent(agentId: string): void {
     this.nodeStatus.invalidate(agentId);
+    this.#changed();
     this.#agents.delete(agentId);
   }
 
@@ -159,8 +169,25 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
     return matched;
   }
 
-  /** Every entry the agent is authorized for, each once, parents before their descendants. */
-  authorizedEntries(agentId: string): E[] {
+  /**
+   * Every entry the agent is authorized for, each once, parents before their descendants. The
+   * answer is a frozen array shared by every lookup of this agent until the next change to the
+   * cache, so a lookup allocates nothing once the agent's answer is built.
+   */
+  authorizedEntries(agentId: string): readonly E[] {
+    let snapshot = this.#snapshots.get(agentId);
+    if (!snapshot) {
+      snapshot = Object.freeze(this.#walkAuthorized(agentId));
+      this.#snapshots.set(agentId, snapshot);
+    }
+    return snapshot;
+  }
+
+  #changed(): void {
+    if (this.#snapshots.size > 0) this.#snapshots.clear();
+  }
+
+  #walkAuthorized(agentId: string): E[] {
     const roots = [agentId];
     for (const alias of this.aliasesOf(agentId)) roots.push(alias.spiffeId);
 

@@ -21,7 +21,7 @@ function entry(id: string, parentId: string, spiffeId: string, selectors: string
   } satisfies CacheableEntry;
 }
 
-function ids(entries: CacheableEntry[]): string[] {
+function ids(entries: readonly CacheableEntry[]): string[] {
   return entries.map((e) => e.id).sort();
 }
 
@@ -123,6 +123,54 @@ describe('AuthorizedEntriesCache (reference §3.8: authorized entries for an age
     cache.upsertEntry(entry('direct-2', SERVER, `${TD}/db`, ['x509pop:subject:cn:node-2']));
     expect(ids(cache.aliasesOf(AGENT_2))).toEqual(['direct-2']);
     expect(ids(cache.authorizedEntries(AGENT_2))).toEqual([]);
+  });
+
+  it('shares one frozen answer between repeated lookups of an agent', () => {
+    const cache = fixture();
+    const first = cache.authorizedEntries(AGENT_1);
+    expect(cache.authorizedEntries(AGENT_1)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => (first as CacheableEntry[]).push(entry('x', AGENT_1, `${TD}/x`))).toThrow(
+      TypeError,
+    );
+    expect(ids(cache.authorizedEntries(AGENT_1))).toEqual([
+      'child-of-web',
+      'direct-1',
+      'grandchild',
+      'via-alias-all',
+    ]);
+  });
+
+  it('never serves an answer read before a change to entries or agents', () => {
+    const cache = fixture();
+    const before = cache.authorizedEntries(AGENT_1);
+    expect(cache.authorizedEntries(AGENT_2)).toHaveLength(1);
+
+    // An update of an entry: the new object, with its new SPIFFE ID, is what the agent gets.
+    const updated = entry('direct-1', AGENT_1, `${TD}/web-v2`, ['unix:uid:1000']);
+    cache.upsertEntry(updated);
+    expect(ids(cache.authorizedEntries(AGENT_1))).toEqual(['direct-1', 'via-alias-all']);
+    expect(cache.authorizedEntries(AGENT_1).find((e) => e.id === 'direct-1')).toBe(updated);
+    expect(ids(before)).toEqual(['child-of-web', 'direct-1', 'grandchild', 'via-alias-all']);
+
+    cache.upsertEntry(entry('new-2', AGENT_2, `${TD}/new`, ['unix:uid:7']));
+    expect(ids(cache.authorizedEntries(AGENT_2))).toEqual(['direct-2', 'new-2']);
+
+    cache.removeEntry('new-2');
+    expect(ids(cache.authorizedEntries(AGENT_2))).toEqual(['direct-2']);
+
+    cache.setAgent(AGENT_2, [
+      { type: 'x509pop', value: 'subject:cn:node-2' },
+      { type: 'x509pop', value: 'ca:fingerprint:ff' },
+    ]);
+    expect(ids(cache.authorizedEntries(AGENT_2))).toEqual([
+      'direct-2',
+      'via-alias-all',
+      'via-alias-two',
+    ]);
+
+    cache.removeAgent(AGENT_2);
+    expect(ids(cache.authorizedEntries(AGENT_2))).toEqual(['direct-2']);
   });
 
   it('terminates on parent cycles and lists each entry once', () => {

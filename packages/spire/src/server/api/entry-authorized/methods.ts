@@ -62,7 +62,7 @@ export function authorizedEntriesOf(
   ctx: ServerContext,
   log: SpireLogger,
   who: AuthorizedCaller,
-): RegistrationEntry[] {
+): readonly RegistrationEntry[] {
   if (!who.agentId) throw statusError(log, Code.Internal, 'caller ID missing from request context');
   return ctx.entries.authorizedEntries(who.agentId);
 }
