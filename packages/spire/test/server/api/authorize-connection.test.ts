@@ -202,7 +202,7 @@ describe('serial promotion (reference §3.8)', () => {
 
 describe('chain trust on an open connection (X509-SVID §5)', () => {
   it('an authority removed from the stored bundle stops vouching for an open connection', async () => {
-    const other = await startServerHarness();
+    const other = await startServerHarness({ clock });
     try {
       const anchor = other.ctx.ca.bundle().x509Authorities[0] as Buffer;
       const foreign = await other.mintSvid(FOREIGN_ADMIN);

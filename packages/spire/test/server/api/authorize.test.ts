@@ -227,7 +227,7 @@ describe('authorize: agent checks with PermissionDeniedDetails reasons (referenc
 
 describe('authorize: refusals that do not depend on the caller', () => {
   it('a certificate from another CA is Unauthenticated', async () => {
-    const other = await startServerHarness();
+    const other = await startServerHarness({ clock });
     try {
       const foreign = await other.mintSvid('/static-admin');
       const err = ConnectError.from(
