@@ -47,6 +47,12 @@ const LEAF_KEY_USAGE = extension(Oid.keyUsage, true, bitString(Uint8Array.of(0xa
 const LEAF_EXT_KEY_USAGE = extension(Oid.extKeyUsage, false, seq(Oid.serverAuth, Oid.clientAuth));
 // X509-SVID §4.1: a leaf has cA=false; DER leaves the default out, so the value is an empty SEQ.
 const LEAF_BASIC_CONSTRAINTS = extension(Oid.basicConstraints, true, seq());
+// The extensions every leaf starts with, in the order they are written, as one piece.
+const LEAF_FIXED_EXTENSIONS = Buffer.concat([
+  LEAF_KEY_USAGE,
+  LEAF_EXT_KEY_USAGE,
+  LEAF_BASIC_CONSTRAINTS,
+]);
 
 /**
  * Signs X.509-SVID leaves for one CA. Everything that depends only on the CA (issuer name,
@@ -72,15 +78,17 @@ export class X509SvidMinter {
     const { notBeforeMs, notAfterMs } = this.#validity(params);
     const spki = subjectPublicKeyInfo(params.publicKey);
     const serial = randomSerial();
+    const identity = leafIdentity(params);
+    const skid = extension(Oid.subjectKeyId, false, octetString(subjectKeyId(spki)));
     const tbs = seq(
       VERSION_3,
       serial.der,
       this.#algorithm.identifier,
       this.#issuerName,
-      seq(time(notBeforeMs), time(notAfterMs)),
-      leafSubject(params),
+      validity(notBeforeMs, notAfterMs),
+      identity.subject,
       spki,
-      explicit(3, this.#extensions(params, spki)),
+      explicit(3, seq(LEAF_FIXED_EXTENSIONS, skid, this.#authorityKeyId, identity.subjectAltName)),
     );
     const signature = await this.#issuer.sign(tbs, { hash: this.#algorithm.hash });
     const der = seq(tbs, this.#algorithm.identifier, bitString(signature));
@@ -106,18 +114,6 @@ export class X509SvidMinter {
     const notBeforeMs = wholeSeconds(params.nowMs - NOT_BEFORE_CUSHION_MS);
     return { notBeforeMs, notAfterMs };
   }
-
-  #extensions(params: X509SvidParams, spki: Buffer): Buffer {
-    const skid = extension(Oid.subjectKeyId, false, octetString(subjectKeyId(spki)));
-    return seq(
-      LEAF_KEY_USAGE,
-      LEAF_EXT_KEY_USAGE,
-      LEAF_BASIC_CONSTRAINTS,
-      skid,
-      this.#authorityKeyId,
-      extension(Oid.subjectAltName, false, subjectAltNames(params)),
-    );
-  }
 }
 
 function subjectPublicKeyInfo(key: KeyObject | Uint8Array): Buffer {
@@ -131,10 +127,66 @@ function subjectPublicKeyInfo(key: KeyObject | Uint8Array): Buffer {
   return key.export({ type: 'spki', format: 'der' });
 }
 
-function leafSubject(params: X509SvidParams): Buffer {
-  const commonName = params.dnsNames?.[0];
-  const uniqueId = params.uniqueId ? uniqueIdOf(params.spiffeId) : undefined;
-  return encodeName({ ...params.subject, commonName, uniqueId });
+/**
+ * The DER pieces of a leaf that depend only on who it names: the subject Name and the
+ * subjectAltName extension. They are the same for every SVID of one registration entry, so they
+ * are kept per SPIFFE ID object (the SVID API keeps one such object per entry revision) and used
+ * again only when the DNS names, the subject template and the uniqueId setting are also the
+ * same as when they were built: a changed entry never gets an old name.
+ */
+interface LeafIdentity {
+  readonly dnsNames: readonly string[];
+  readonly subjectTemplate: X509Subject;
+  readonly uniqueId: boolean;
+  /** DER Name. */
+  readonly subject: Buffer;
+  /** DER Extension (subjectAltName). */
+  readonly subjectAltName: Buffer;
+}
+
+const identities = new WeakMap<SpiffeId, LeafIdentity>();
+
+function leafIdentity(params: X509SvidParams): LeafIdentity {
+  const dnsNames = params.dnsNames ?? [];
+  const uniqueId = params.uniqueId === true;
+  const held = identities.get(params.spiffeId);
+  if (
+    held &&
+    held.subjectTemplate === params.subject &&
+    held.uniqueId === uniqueId &&
+    sameNames(held.dnsNames, dnsNames)
+  ) {
+    return held;
+  }
+  const built: LeafIdentity = {
+    dnsNames: [...dnsNames],
+    subjectTemplate: params.subject,
+    uniqueId,
+    subject: leafSubject(params.spiffeId, params.subject, dnsNames, uniqueId),
+    subjectAltName: extension(
+      Oid.subjectAltName,
+      false,
+      subjectAltNames(params.spiffeId, dnsNames),
+    ),
+  };
+  identities.set(params.spiffeId, built);
+  return built;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function leafSubject(
+  id: SpiffeId,
+  subject: X509Subject,
+  dnsNames: readonly string[],
+  uniqueId: boolean,
+): Buffer {
+  const commonName = dnsNames[0];
+  return encodeName({ ...subject, commonName, uniqueId: uniqueId ? uniqueIdOf(id) : undefined });
 }
 
 /** SPIRE's x500UniqueIdentifier value: hex of the first 16 bytes of SHA-256(id). */
@@ -143,9 +195,23 @@ export function uniqueIdOf(id: SpiffeId): string {
 }
 
 // X509-SVID §2: exactly one URI SAN, the SPIFFE ID. DNS names come first, as Go orders them.
-function subjectAltNames(params: X509SvidParams): Buffer {
-  const names = (params.dnsNames ?? []).map((d) => tlv(0x82, Buffer.from(d, 'latin1')));
-  const uri = ia5String(params.spiffeId.toString());
+function subjectAltNames(id: SpiffeId, dnsNames: readonly string[]): Buffer {
+  const names = dnsNames.map((d) => tlv(0x82, Buffer.from(d, 'latin1')));
+  const uri = ia5String(id.toString());
   uri[0] = 0x86;
   return seq(...names, uri);
+}
+
+/**
+ * The Validity SEQUENCE (RFC 5280 §4.1.2.5). Leaves signed within one second with one lifetime
+ * share both times, so the last encoding is kept and returned again for the same pair.
+ */
+let lastValidity: { notBeforeMs: number; notAfterMs: number; der: Buffer } | undefined;
+
+function validity(notBeforeMs: number, notAfterMs: number): Buffer {
+  const last = lastValidity;
+  if (last?.notBeforeMs === notBeforeMs && last.notAfterMs === notAfterMs) return last.der;
+  const der = seq(time(notBeforeMs), time(notAfterMs));
+  lastValidity = { notBeforeMs, notAfterMs, der };
+  return der;
 }

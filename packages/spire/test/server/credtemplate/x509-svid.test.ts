@@ -197,3 +197,64 @@ describe('X.509-SVID requests that are refused', () => {
     ).rejects.toMatchObject({ code: 'ERR_CREDTEMPLATE_ISSUER_EXPIRED' });
   });
 });
+
+describe('leaf identity pieces kept per SPIFFE ID object (subject, SANs)', () => {
+  // The SVID API mints with one SpiffeId object per entry revision; the pieces kept for it must
+  // follow whatever else the request says (X509-SVID §2: the SANs name exactly this request).
+  it('never reuses a subject or SAN built for other DNS names, subject or uniqueId', async () => {
+    const { builder, minter } = await makeCa();
+    const id = SpiffeId.fromPath(td, '/ns/prod/sa/cached');
+    const names = async (dnsNames: string[], b = builder) => {
+      const cert = new X509Certificate(
+        (await b.workloadX509Svid(minter, { spiffeId: id, publicKey: leafKey(), dnsNames })).der,
+      );
+      return [cert.subject, cert.subjectAltName];
+    };
+    const uri = 'URI:spiffe://example.org/ns/prod/sa/cached';
+    expect(await names(['a.example.org'])).toEqual([
+      'C=US\nO=SPIRE\nCN=a.example.org',
+      `DNS:a.example.org, ${uri}`,
+    ]);
+    expect(await names(['a.example.org'])).toEqual([
+      'C=US\nO=SPIRE\nCN=a.example.org',
+      `DNS:a.example.org, ${uri}`,
+    ]);
+    expect(await names(['b.example.org', 'a.example.org'])).toEqual([
+      'C=US\nO=SPIRE\nCN=b.example.org',
+      `DNS:b.example.org, DNS:a.example.org, ${uri}`,
+    ]);
+    expect(await names([])).toEqual(['C=US\nO=SPIRE', uri]);
+
+    const other = await makeCa('ec-p256', { svidSubject: { organization: ['Acme'] } });
+    expect(await names(['a.example.org'], other.builder)).toEqual([
+      'O=Acme\nCN=a.example.org',
+      `DNS:a.example.org, ${uri}`,
+    ]);
+    const unique = await makeCa('ec-p256', { uniqueId: true });
+    const hex = createHash('sha256').update(id.toString()).digest().subarray(0, 16).toString('hex');
+    expect((await names(['a.example.org'], unique.builder))[0]).toBe(
+      `C=US\nO=SPIRE\nCN=a.example.org\nx500UniqueIdentifier=${hex}`,
+    );
+    expect(await names(['a.example.org'])).toEqual([
+      'C=US\nO=SPIRE\nCN=a.example.org',
+      `DNS:a.example.org, ${uri}`,
+    ]);
+  });
+
+  it('gives each SPIFFE ID its own names, and each leaf the lifetime asked for', async () => {
+    const { builder, minter, clock } = await makeCa();
+    const mint = async (path: string, ttlMs: number) => {
+      const spiffeId = SpiffeId.fromPath(td, path);
+      const svid = await builder.workloadX509Svid(minter, {
+        spiffeId,
+        publicKey: leafKey(),
+        ttlMs,
+      });
+      const cert = new X509Certificate(svid.der);
+      return [cert.subjectAltName, Date.parse(cert.validTo) - clock.now()];
+    };
+    expect(await mint('/one', HOUR)).toEqual(['URI:spiffe://example.org/one', HOUR]);
+    expect(await mint('/two', 2 * HOUR)).toEqual(['URI:spiffe://example.org/two', 2 * HOUR]);
+    expect(await mint('/one', 3 * HOUR)).toEqual(['URI:spiffe://example.org/one', 3 * HOUR]);
+  });
+});

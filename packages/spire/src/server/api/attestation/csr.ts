@@ -64,6 +64,18 @@ export async function readCsr(der: Uint8Array): Promise<ParsedCsr> {
   return finish(der, parts, key);
 }
 
+/**
+ * The requested key (DER SubjectPublicKeyInfo) of a request whose signature verifies, for callers
+ * that take nothing else from it (BatchNewX509SVID takes the names from the entry): the checks
+ * and errors of {@link readCsr}, without reading the requested SANs.
+ */
+export async function readCsrPublicKey(der: Uint8Array): Promise<Buffer> {
+  const parts = structure(der);
+  const key = (await rawEcKey(der, parts.spki)) ?? publicKey(der, parts.spki);
+  checkSignature(der, parts, key);
+  return bytesOf(der, parts.spki);
+}
+
 function finish(der: Uint8Array, parts: CsrParts, key: KeyObject): ParsedCsr {
   checkSignature(der, parts, key);
   const sans = parts.attributes ? requestedSans(der, parts.attributes) : { uris: [], dnsNames: [] };
@@ -112,11 +124,13 @@ function publicKey(der: Uint8Array, spki: Tlv): KeyObject {
 const EC_SPKI_PREFIXES = [
   {
     namedCurve: 'P-256',
+    algorithm: { name: 'ECDSA', namedCurve: 'P-256' },
     prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex'),
     pointBytes: 64,
   },
   {
     namedCurve: 'P-384',
+    algorithm: { name: 'ECDSA', namedCurve: 'P-384' },
     prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200' + '04', 'hex'),
     pointBytes: 96,
   },
@@ -137,8 +151,8 @@ async function rawEcKey(der: Uint8Array, spki: Tlv): Promise<KeyObject | undefin
   if (!curve) return undefined;
   try {
     const point = bytes.subarray(curve.prefix.length - 1);
-    const alg = { name: 'ECDSA', namedCurve: curve.namedCurve };
-    return KeyObject.from(await webcrypto.subtle.importKey('raw', point, alg, true, ['verify']));
+    const key = await webcrypto.subtle.importKey('raw', point, curve.algorithm, false, ['verify']);
+    return KeyObject.from(key);
   } catch (cause) {
     throw malformed('unsupported or invalid public key', cause);
   }

@@ -3,44 +3,61 @@
  * entry must be authorized to this agent in the in-memory cache; the SVID's ID, DNS names and TTL
  * come from the entry, never from the CSR (reference §3.8, CVE-2021-27098).
  */
-import { create } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import { SpiffeId } from '@spire-ts/spiffe';
 import type { SpireLogger } from '../../../common/log/index.js';
 import { LogField } from '../../../common/log/index.js';
-import {
-  type BatchNewX509SVIDRequest,
-  type BatchNewX509SVIDResponse,
-  type BatchNewX509SVIDResponse_Result,
-  BatchNewX509SVIDResponse_ResultSchema,
-  BatchNewX509SVIDResponseSchema,
-  type NewJWTSVIDRequest,
-  type NewX509SVIDParams,
+import type {
+  BatchNewX509SVIDRequest,
+  BatchNewX509SVIDResponse,
+  NewJWTSVIDRequest,
+  NewX509SVIDParams,
 } from '../../../gen/spire/api/server/svid/v1/svid_pb.js';
 import type { JWTSVID } from '../../../gen/spire/api/types/jwtsvid_pb.js';
-import { StatusSchema } from '../../../gen/spire/api/types/status_pb.js';
 import type { RegistrationEntry } from '../../datastore/index.js';
-import { CsrError, readCsr } from '../attestation/csr.js';
-import { x509SvidProto } from '../attestation/proto.js';
+import { CsrError, readCsrPublicKey } from '../attestation/csr.js';
 import type { AuthorizedCaller, ServerContext } from '../context.js';
-import { itemStatus, OK_STATUS, statusError, toStatus } from '../status.js';
+import { itemStatus, statusError, toStatus } from '../status.js';
+import {
+  batchResponse,
+  encodeSpiffeIdMessage,
+  failureResult,
+  successResult,
+} from './batch-results.js';
 import { signJwtSvid } from './jwt.js';
 
 const NOT_AUTHORIZED = 'entry not found or not authorized';
 
-/** Parsed SPIFFE IDs of cached entries; an updated entry is a new object, so never stale. */
-const entryIds = new WeakMap<RegistrationEntry, SpiffeId>();
-
-function spiffeIdOf(entry: RegistrationEntry): SpiffeId {
-  let id = entryIds.get(entry);
-  if (!id) {
-    id = SpiffeId.fromString(entry.spiffeId);
-    entryIds.set(entry, id);
-  }
-  return id;
+/** What every SVID of one entry revision shares: its parsed ID and that ID as a message. */
+interface EntryIdentity {
+  readonly spiffeId: SpiffeId;
+  /** `types.SPIFFEID` encoded, for the results. */
+  readonly idMessage: Buffer;
 }
 
-/** BatchNewX509SVID: one result per param, each with its own status. */
+/**
+ * Identities of cached entries. An updated entry is a new object (the cache replaces it), so an
+ * identity is never used for another revision; the object itself also keys the leaf template
+ * pieces (subject, SANs) that the X.509 templates keep per SPIFFE ID object.
+ */
+const identities = new WeakMap<RegistrationEntry, EntryIdentity>();
+
+function identityOf(entry: RegistrationEntry): EntryIdentity {
+  let identity = identities.get(entry);
+  if (!identity) {
+    const spiffeId = SpiffeId.fromString(entry.spiffeId);
+    const idMessage = encodeSpiffeIdMessage(spiffeId.trustDomain.name, spiffeId.path);
+    identity = { spiffeId, idMessage };
+    identities.set(entry, identity);
+  }
+  return identity;
+}
+
+/**
+ * BatchNewX509SVID: one result per param, each with its own status. Each CSR's signature is
+ * verified (proof of possession, RFC 2986 §3); the SVID's ID, DNS names and TTL come from the
+ * entry, whatever the CSR asks for.
+ */
 export async function batchNewX509Svid(
   ctx: ServerContext,
   log: SpireLogger,
@@ -51,21 +68,22 @@ export async function batchNewX509Svid(
     throw statusError(log, Code.InvalidArgument, 'missing parameters');
   }
   const entries = authorizedById(ctx, log, who, new Set(req.params.map((p) => p.entryId)));
-  const results: BatchNewX509SVIDResponse_Result[] = [];
+  const results: Buffer[] = [];
   for (const param of req.params) results.push(await newX509Svid(ctx, log, param, entries));
-  return create(BatchNewX509SVIDResponseSchema, { results });
+  return batchResponse(results);
 }
 
+/** One item of the batch, as an encoded `Result`. */
 async function newX509Svid(
   ctx: ServerContext,
   log: SpireLogger,
   param: NewX509SVIDParams,
   entries: ReadonlyMap<string, RegistrationEntry>,
-): Promise<BatchNewX509SVIDResponse_Result> {
-  const fail = (code: Code, what: string, err?: unknown) =>
-    create(BatchNewX509SVIDResponse_ResultSchema, {
-      status: create(StatusSchema, itemStatus(log, what, err, code)),
-    });
+): Promise<Buffer> {
+  const fail = (code: Code, what: string, err?: unknown) => {
+    const status = itemStatus(log, what, err, code);
+    return failureResult(status.code, status.message);
+  };
   if (param.entryId === '') return fail(Code.InvalidArgument, 'missing entry ID');
   if (param.csr.length === 0) return fail(Code.InvalidArgument, 'missing CSR');
   const entry = entries.get(param.entryId);
@@ -73,25 +91,21 @@ async function newX509Svid(
 
   let publicKey: Buffer;
   try {
-    publicKey = (await readCsr(param.csr)).publicKeyDer;
+    publicKey = await readCsrPublicKey(param.csr);
   } catch (err) {
     const bad = err instanceof CsrError && err.code === 'ERR_CSR_BAD_SIGNATURE';
     return fail(Code.InvalidArgument, bad ? 'invalid CSR signature' : 'malformed CSR', err);
   }
 
   try {
-    const spiffeId = spiffeIdOf(entry);
+    const { spiffeId, idMessage } = identityOf(entry);
     const signed = await ctx.ca.signWorkloadX509Svid({
       spiffeId,
       publicKey,
       dnsNames: entry.dnsNames,
       ttlMs: entry.x509SvidTtl * 1000,
     });
-    const expiresAt = Math.floor(signed.notAfterMs / 1000);
-    return create(BatchNewX509SVIDResponse_ResultSchema, {
-      svid: x509SvidProto(spiffeId, signed.certChain, expiresAt),
-      status: create(StatusSchema, OK_STATUS),
-    });
+    return successResult(idMessage, signed.certChain, Math.floor(signed.notAfterMs / 1000));
   } catch (err) {
     log.child({ [LogField.RegistrationId]: param.entryId }).debug('X509-SVID signing failed');
     return fail(Code.Internal, 'failed to sign X509-SVID', err);
@@ -107,8 +121,7 @@ export async function newJwtSvid(
 ): Promise<JWTSVID> {
   const entry = authorizedById(ctx, log, who, new Set([req.entryId])).get(req.entryId);
   if (!entry) throw toStatus(log, NOT_AUTHORIZED, undefined, Code.NotFound);
-  const spiffeId = spiffeIdOf(entry);
-  return signJwtSvid(ctx, log, spiffeId, req.audience, entry.jwtSvidTtl);
+  return signJwtSvid(ctx, log, identityOf(entry).spiffeId, req.audience, entry.jwtSvidTtl);
 }
 
 /**

@@ -82,6 +82,52 @@ describe('BatchNewX509SVID (reference §3.8, CVE-2021-27098)', () => {
     ]);
   });
 
+  it('signs what the entry says after an update: new ID, DNS names and TTL, never the old ones', async () => {
+    const client = h.withSvid(SVID, agentSvid);
+    const mintOne = async () => {
+      const csr = await makeCsr({ uris: ['spiffe://example.org/db'], dns: ['evil.example'] });
+      const res = await client.batchNewX509SVID({ params: [{ entryId: mine, csr: csr.der }] });
+      const svid = res.results[0]?.svid;
+      const { X509Certificate } = await import('node:crypto');
+      const cert = new X509Certificate(svid?.certChain[0] as Uint8Array);
+      return {
+        id: `${svid?.id?.trustDomain}${svid?.id?.path}`,
+        subject: cert.subject,
+        san: cert.subjectAltName,
+        ttlMs: Date.parse(cert.validTo) - Date.parse(cert.validFrom) - 10_000,
+      };
+    };
+    expect(await mintOne()).toEqual({
+      id: 'example.org/web',
+      subject: 'C=US\nO=SPIRE\nCN=web.example.org',
+      san: 'DNS:web.example.org, URI:spiffe://example.org/web',
+      ttlMs: 120_000,
+    });
+    const entry = await h.datastore.fetchEntry(mine);
+    if (!entry) throw new Error('entry vanished');
+    await h.datastore.updateEntry({
+      ...entry,
+      spiffeId: 'spiffe://example.org/web-v2',
+      dnsNames: ['v2.example.org', 'web.example.org'],
+      x509SvidTtl: 300,
+    });
+    await h.ctx.changed.entries([mine]);
+    expect(await mintOne()).toEqual({
+      id: 'example.org/web-v2',
+      subject: 'C=US\nO=SPIRE\nCN=v2.example.org',
+      san: 'DNS:v2.example.org, DNS:web.example.org, URI:spiffe://example.org/web-v2',
+      ttlMs: 300_000,
+    });
+    await h.datastore.updateEntry({ ...entry, dnsNames: [], x509SvidTtl: 60 });
+    await h.ctx.changed.entries([mine]);
+    expect(await mintOne()).toEqual({
+      id: 'example.org/web',
+      subject: 'C=US\nO=SPIRE',
+      san: 'URI:spiffe://example.org/web',
+      ttlMs: 60_000,
+    });
+  });
+
   it('refuses an empty batch, and callers that are not active agents', async () => {
     await expectRpcError(
       h.withSvid(SVID, agentSvid).batchNewX509SVID({ params: [] }),
