@@ -16,16 +16,18 @@ const PUBLIC_SOCKET_MODE = 0o777;
 
 /**
  * Largest request message read, as grpc-go's default receive limit (4 MiB) that SPIRE's agent
- * keeps: a bigger one is ResourceExhausted before it is buffered. Connect's own default is 4 GiB,
- * which let any local process grow the agent by gigabytes with one call.
+ * keeps: a bigger one is ResourceExhausted before it is buffered, by the Workload API's own wire
+ * code and by Connect for the other services (whose own default, 4 GiB, let any local process
+ * grow the agent by gigabytes with one call).
  */
 export const MAX_REQUEST_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
- * HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more
- * are refused with REFUSED_STREAM. A workload needs a handful (one per watched stream plus its
- * unary calls); grpc-go's default, which SPIRE keeps, is unbounded, so a single local process
- * could hold any number of subscriptions on one connection.
+ * HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS): gRPC
+ * clients queue more until one ends; a client ignoring the setting has the extra ones reset. A
+ * workload needs a handful (one per watched stream plus its unary calls); grpc-go's default,
+ * which SPIRE keeps, is unbounded, so one local process could hold any number of subscriptions
+ * on one connection.
  */
 export const MAX_CONCURRENT_STREAMS_PER_CONNECTION = 100;
 
