@@ -34,6 +34,19 @@ export function tlv(tag: number, ...parts: Uint8Array[]): Buffer {
   return out;
 }
 
+/**
+ * The tag and length octets alone of a TLV whose value is `length` bytes long, for writing a
+ * constructed value around parts that are then passed on as they are, without copying them into
+ * a TLV of their own first.
+ */
+export function header(tag: number, length: number): Buffer {
+  const size = lengthBytes(length);
+  const out = Buffer.allocUnsafe(1 + size);
+  out[0] = tag;
+  writeLength(out, 1, length, size);
+  return out;
+}
+
 function lengthBytes(length: number): number {
   if (length < 0x80) return 1;
   if (length < 0x100) return 2;

@@ -1,7 +1,7 @@
 // The hot path: X.509-SVID leaves encoded straight to DER and signed by the CA's key manager.
 import { createHash, type KeyObject } from 'node:crypto';
 import type { SpiffeId } from '@spire-ts/spiffe';
-import { bitString, explicit, ia5String, octetString, seq, time, tlv } from './der.js';
+import { bitString, header, ia5String, octetString, seq, Tag, time, tlv } from './der.js';
 import { certificateSubject } from './der-reader.js';
 import { CredTemplateError } from './errors.js';
 import { NOT_BEFORE_CUSHION_MS, wholeSeconds, type X509Issuer } from './issuer.js';
@@ -47,6 +47,13 @@ const LEAF_KEY_USAGE = extension(Oid.keyUsage, true, bitString(Uint8Array.of(0xa
 const LEAF_EXT_KEY_USAGE = extension(Oid.extKeyUsage, false, seq(Oid.serverAuth, Oid.clientAuth));
 // X509-SVID §4.1: a leaf has cA=false; DER leaves the default out, so the value is an empty SEQ.
 const LEAF_BASIC_CONSTRAINTS = extension(Oid.basicConstraints, true, seq());
+// RFC 5280 §4.2.1.2: subjectKeyIdentifier, the Extension up to its 20-byte SHA-1 key id.
+const SUBJECT_KEY_ID_PREFIX = (() => {
+  const whole = extension(Oid.subjectKeyId, false, octetString(Buffer.alloc(20)));
+  return whole.subarray(0, whole.length - 20);
+})();
+// The signature BIT STRING's first content octet: no unused bits (X.690 §8.6.2).
+const NO_UNUSED_BITS = Uint8Array.of(0);
 // The extensions every leaf starts with, in the order they are written, as one piece.
 const LEAF_FIXED_EXTENSIONS = Buffer.concat([
   LEAF_KEY_USAGE,
@@ -79,7 +86,19 @@ export class X509SvidMinter {
     const spki = subjectPublicKeyInfo(params.publicKey);
     const serial = randomSerial();
     const identity = leafIdentity(params);
-    const skid = extension(Oid.subjectKeyId, false, octetString(subjectKeyId(spki)));
+    const keyId = subjectKeyId(spki);
+    // RFC 5280 §4.1: extensions [3] EXPLICIT SEQUENCE OF Extension, written as headers followed
+    // by the pieces, so that the pieces are copied once, into the TBSCertificate.
+    const extensions = [
+      LEAF_FIXED_EXTENSIONS,
+      SUBJECT_KEY_ID_PREFIX,
+      keyId,
+      this.#authorityKeyId,
+      identity.subjectAltName,
+    ];
+    let extensionsLength = 0;
+    for (const part of extensions) extensionsLength += part.length;
+    const extensionsSeq = header(Tag.SEQUENCE, extensionsLength);
     const tbs = seq(
       VERSION_3,
       serial.der,
@@ -88,10 +107,18 @@ export class X509SvidMinter {
       validity(notBeforeMs, notAfterMs),
       identity.subject,
       spki,
-      explicit(3, seq(LEAF_FIXED_EXTENSIONS, skid, this.#authorityKeyId, identity.subjectAltName)),
+      header(0xa3, extensionsSeq.length + extensionsLength),
+      extensionsSeq,
+      ...extensions,
     );
     const signature = await this.#issuer.sign(tbs, { hash: this.#algorithm.hash });
-    const der = seq(tbs, this.#algorithm.identifier, bitString(signature));
+    const der = seq(
+      tbs,
+      this.#algorithm.identifier,
+      header(Tag.BIT_STRING, signature.length + 1),
+      NO_UNUSED_BITS,
+      signature,
+    );
     return { der, serial: serial.magnitude, notBeforeMs, notAfterMs };
   }
 

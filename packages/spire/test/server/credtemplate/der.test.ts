@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oid, time, tlv, unsignedInteger } from '../../../src/server/credtemplate/der.js';
+import { header, oid, time, tlv, unsignedInteger } from '../../../src/server/credtemplate/der.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -36,5 +36,17 @@ describe('DER encoder', () => {
     [300, '0482012c'],
   ])('encodes a length of %d in the shortest form', (length, prefix) => {
     expect(hex(tlv(0x04, Buffer.alloc(length))).slice(0, prefix.length)).toBe(prefix);
+  });
+
+  it.each([
+    [0, '3000'],
+    [127, '307f'],
+    [128, '308180'],
+    [300, '3082012c'],
+    [70_000, '3083011170'],
+  ])('writes the header of a %d-byte value as tlv() does (X.690 §8.1.3)', (length, want) => {
+    const body = Buffer.alloc(length, 7);
+    expect(hex(header(0x30, length))).toBe(want);
+    expect(Buffer.concat([header(0x30, length), body]).equals(tlv(0x30, body))).toBe(true);
   });
 });
