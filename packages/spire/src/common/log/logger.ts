@@ -54,21 +54,44 @@ export function createLogger(opts: LoggerOptions = {}): LoggerHandle {
     },
     destination,
   );
-  trees.set(logger, new Set());
+  trees.set(logger, newTree());
   return { logger, close: () => fd !== undefined && closeSync(fd) };
 }
 
 /**
  * Every logger made from one {@link createLogger} root, held weakly so that per-request children
  * can be collected. pino children keep the level they were born with, so changing the level at
- * run time (the Logger API) must reach each of them.
+ * run time (the Logger API) must reach each of them. The references of collected children are
+ * dropped whenever the set has doubled since the last sweep, so that a server making a child per
+ * request holds about as many references as it has live children, not one per request served.
  */
-const trees = new WeakMap<Logger, Set<WeakRef<Logger>>>();
+interface Tree {
+  readonly members: Set<WeakRef<Logger>>;
+  sweepAt: number;
+}
+
+const MIN_SWEEP_SIZE = 1024;
+const trees = new WeakMap<Logger, Tree>();
 const rootOf = new WeakMap<Logger, Logger>();
+
+function newTree(): Tree {
+  return { members: new Set(), sweepAt: MIN_SWEEP_SIZE };
+}
 
 function joinTree(root: Logger, child: Logger): void {
   rootOf.set(child, root);
-  trees.get(root)?.add(new WeakRef(child));
+  const tree = trees.get(root);
+  if (!tree) return;
+  tree.members.add(new WeakRef(child));
+  if (tree.members.size >= tree.sweepAt) {
+    for (const ref of tree.members) if (!ref.deref()) tree.members.delete(ref);
+    tree.sweepAt = Math.max(MIN_SWEEP_SIZE, 2 * tree.members.size);
+  }
+}
+
+/** How many child references `logger`'s tree holds (live children, and collected ones not yet swept). */
+export function treeReferenceCount(logger: Logger): number {
+  return trees.get(rootOf.get(logger) ?? logger)?.members.size ?? 0;
 }
 
 /**
@@ -78,7 +101,7 @@ function joinTree(root: Logger, child: Logger): void {
 export function setTreeLevel(logger: Logger, level: string): void {
   const root = rootOf.get(logger) ?? logger;
   root.level = level;
-  const members = trees.get(root);
+  const members = trees.get(root)?.members;
   if (!members) {
     logger.level = level;
     return;

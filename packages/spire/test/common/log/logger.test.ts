@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
@@ -9,6 +11,7 @@ import {
   setTreeLevel,
   subsystemLogger,
 } from '../../../src/common/log/index.js';
+import { treeReferenceCount } from '../../../src/common/log/logger.js';
 
 const AT = new Date(Date.UTC(2024, 0, 2, 3, 4, 5));
 let savedTz: string | undefined;
@@ -107,6 +110,26 @@ describe('changing the level at run time (Logger API)', () => {
       'time="2024-01-02T03:04:05Z" level=debug msg=root\n',
       'time="2024-01-02T03:04:05Z" level=debug msg=late subsystem_name=late\n',
     ]);
+  });
+});
+
+describe('per-request children', () => {
+  it('are not referenced forever: the tree holds about as many references as live children', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { logger } = lines('text', 'info');
+    const nextJob = () => new Promise((resolve) => setImmediate(resolve));
+    for (let batch = 0; batch < 40; batch++) {
+      for (let i = 0; i < 1000; i++) logger.child({ method: 'NewJWTSVID', i }).info('served');
+      await nextJob();
+      gc();
+    }
+    const live = logger.child({ method: 'kept' });
+    // 40,000 children were made; all but `live` are collectable. Without the sweep every one
+    // of them stays referenced.
+    expect(treeReferenceCount(logger)).toBeLessThan(4096);
+    setTreeLevel(logger, 'debug');
+    expect(live.level).toBe('debug');
   });
 });
 
