@@ -5,7 +5,16 @@
  */
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { encodeGrpcMessage, frameMessage, MessageReader, parseGrpcTimeout } from './wire.js';
+import {
+  ACCEPT_ENCODING,
+  ACCEPTED_ENCODINGS,
+  encodeGrpcMessage,
+  frameMessage,
+  gunzipMessage,
+  MessageReader,
+  parseGrpcTimeout,
+  type ReceivedMessage,
+} from './wire.js';
 
 /** Options of {@link ServerCall}. */
 export interface ServerCallOptions {
@@ -15,7 +24,13 @@ export interface ServerCallOptions {
   readonly onInternalError: (err: unknown) => void;
 }
 
-const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' } as const;
+// Every answer names the request encodings read (PROTOCOL-HTTP2 "Message-Accept-Encoding");
+// answers themselves are never compressed.
+const RESPONSE_HEADERS = {
+  ':status': 200,
+  'content-type': 'application/grpc',
+  'grpc-accept-encoding': ACCEPT_ENCODING,
+} as const;
 
 // Reasons given to AbortController.abort: a prebuilt value costs nothing per call, where a
 // default abort() builds a DOMException.
@@ -60,16 +75,26 @@ export class ServerCall {
   }
 
   /**
-   * Reads the request's one message (PROTOCOL-HTTP2 "Length-Prefixed-Message").
+   * Reads the request's one message (PROTOCOL-HTTP2 "Length-Prefixed-Message"), inflated when
+   * its compressed flag is set under `grpc-encoding: gzip`; `readMaxBytes` bounds both the
+   * message as sent and as inflated.
    * @throws ConnectError ResourceExhausted (over the limit), Unimplemented (no or several
-   *   messages, an unknown compression), Internal (truncated, or the compressed flag without a
-   *   `grpc-encoding`), Canceled (the stream closed first)
+   *   messages, a compression other than gzip), Internal (truncated, not valid gzip, or the
+   *   compressed flag without a `grpc-encoding`), Canceled (the stream closed first)
    */
-  readMessage(): Promise<Uint8Array> {
+  async readMessage(): Promise<Uint8Array> {
+    const message = await this.#readOne();
+    if (!message.compressed) return message.data;
+    const data = await gunzipMessage(message.data, this.#options.readMaxBytes);
+    if (this.#abort.signal.aborted) throw this.#abort.signal.reason;
+    return data;
+  }
+
+  #readOne(): Promise<ReceivedMessage> {
     const stream = this.#stream;
     const reader = new MessageReader(this.#options.readMaxBytes);
-    const messages: Uint8Array[] = [];
-    return new Promise<Uint8Array>((resolve, reject) => {
+    const messages: ReceivedMessage[] = [];
+    return new Promise<ReceivedMessage>((resolve, reject) => {
       const stop = (err: unknown) => {
         stream.off('data', onData);
         stream.off('end', onEnd);
@@ -81,7 +106,7 @@ export class ServerCall {
         try {
           for (const message of reader.push(chunk)) {
             this.#checkCompression(message.compressed);
-            messages.push(message.data);
+            messages.push(message);
             if (messages.length > 1) throw extraMessage();
           }
         } catch (err) {
@@ -92,7 +117,7 @@ export class ServerCall {
         stream.off('data', onData);
         if (reader.partial) reject(truncated());
         else if (messages.length === 0) reject(missingMessage());
-        else resolve(messages[0] as Uint8Array);
+        else resolve(messages[0] as ReceivedMessage);
       };
       if (this.#done) {
         reject(CANCELLED);
@@ -177,15 +202,17 @@ export class ServerCall {
       : { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
   }
 
-  // PROTOCOL-HTTP2 "Compressed-Flag": this server decompresses nothing, as grpc-go answers
-  // when no decompressor is registered for the announced encoding.
+  // PROTOCOL-HTTP2 "Compressed-Flag": a set flag means the message is compressed as
+  // `grpc-encoding` says, which must then be present and other than identity (compression.md
+  // test case 6: else Internal). compression.md: an encoding this side does not read is
+  // Unimplemented, naming the ones it does. An unset flag is read as is whatever the header.
   #checkCompression(compressed: boolean): void {
-    if (!compressed) return;
+    if (!compressed || this.#encoding === 'gzip') return;
     if (this.#encoding === undefined || this.#encoding === 'identity') {
       throw new ConnectError('compressed flag set with identity or empty encoding', Code.Internal);
     }
     throw new ConnectError(
-      `decompressor is not installed for grpc-encoding "${this.#encoding}"`,
+      `unsupported grpc-encoding ${JSON.stringify(this.#encoding)} (supported: ${ACCEPTED_ENCODINGS.join(', ')})`,
       Code.Unimplemented,
     );
   }

@@ -1,8 +1,10 @@
 /**
  * gRPC over HTTP/2 wire helpers (grpc/grpc PROTOCOL-HTTP2.md): the 5-byte length-prefixed
- * message framing, the `grpc-timeout` header and the percent-encoded `grpc-message`. Shared by
- * hand-written handlers that serve hot methods directly on `node:http2`.
+ * message framing, gzip message encoding, the `grpc-timeout` header and the percent-encoded
+ * `grpc-message`. Shared by hand-written handlers that serve hot methods directly on `node:http2`.
  */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { Code, ConnectError } from '@connectrpc/connect';
 
 /** PROTOCOL-HTTP2 "Length-Prefixed-Message": 1 byte compressed flag, 4 bytes length (BE). */
@@ -81,6 +83,41 @@ export function frameMessage(message: Uint8Array): Buffer {
   out.writeUInt32BE(message.length, 1);
   out.set(message, FRAME_HEADER_BYTES);
   return out;
+}
+
+/**
+ * PROTOCOL-HTTP2 "Message-Encoding": the `grpc-encoding` values whose compressed messages are
+ * read. compression.md: a message compressed otherwise is Unimplemented, and the answer's
+ * `grpc-accept-encoding` lists these.
+ */
+export const ACCEPTED_ENCODINGS: readonly string[] = ['identity', 'gzip'];
+
+/** PROTOCOL-HTTP2 "Message-Accept-Encoding" value naming {@link ACCEPTED_ENCODINGS}. */
+export const ACCEPT_ENCODING = ACCEPTED_ENCODINGS.join(',');
+
+const gunzip = promisify(zlib.gunzip);
+
+/**
+ * Inflates one message sent with the compressed flag under `grpc-encoding: gzip`. The limit
+ * applies to the inflated size and inflation stops as soon as it is passed (zlib's
+ * `maxOutputLength`, checked after each output chunk), so a small "zip bomb" never costs more
+ * than `maxBytes` of memory.
+ * @throws ConnectError ResourceExhausted (more than `maxBytes` once inflated), Internal (not
+ *   valid gzip data)
+ */
+export async function gunzipMessage(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await gunzip(data, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ConnectError(
+        `received message after decompression larger than max (over ${maxBytes})`,
+        Code.ResourceExhausted,
+      );
+    }
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConnectError(`failed to decompress the request message: ${reason}`, Code.Internal);
+  }
 }
 
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
@@ -90,6 +91,19 @@ function jwtRequest(): Buffer {
   return Buffer.from(
     toBinary(JWTSVIDRequestSchema, create(JWTSVIDRequestSchema, { audience: ['a'] })),
   );
+}
+
+/**
+ * A JWTSVIDRequest of exactly `size` bytes (at least 2 MiB): field 1 (audience) with a 4-byte
+ * varint length and `size - 5` bytes of "A".
+ */
+function audienceOfSize(size: number): Buffer {
+  const len = size - 5;
+  const varint = [0, 7, 14].map((shift) => ((len >> shift) & 0x7f) | 0x80);
+  varint.push(len >> 21);
+  const message = Buffer.concat([Buffer.from([0x0a, ...varint]), Buffer.alloc(len, 0x41)]);
+  expect(message.length).toBe(size);
+  return message;
 }
 
 async function until(check: () => boolean, ms = 2_000): Promise<void> {
@@ -177,12 +191,7 @@ describe('PROTOCOL-HTTP2 framing of the request', () => {
   });
 
   it('a message of exactly 4 MiB is read (then refused for what it says, not its size)', async () => {
-    // Field 1 (audience): tag, 4-byte varint length, then 4 MiB - 5 bytes: exactly the limit.
-    const len = 4 * MiB - 5;
-    const varint = [0, 7, 14].map((shift) => ((len >> shift) & 0x7f) | 0x80);
-    varint.push(len >> 21);
-    const message = Buffer.concat([Buffer.from([0x0a, ...varint]), Buffer.alloc(len, 0x41)]);
-    expect(message.length).toBe(4 * MiB);
+    const message = audienceOfSize(4 * MiB);
     view.entries = [];
 
     const got = await rawCall(session, { path: JWT, body: frame(message) });
@@ -199,19 +208,6 @@ describe('PROTOCOL-HTTP2 framing of the request', () => {
     ]);
   });
 
-  it('the compressed flag with grpc-encoding gzip is Unimplemented: nothing is decompressed', async () => {
-    const got = await rawCall(session, {
-      path: JWT,
-      headers: { 'grpc-encoding': 'gzip' },
-      body: frame(jwtRequest(), 1),
-    });
-
-    expect([got.status, got.message]).toEqual([
-      Code.Unimplemented,
-      'decompressor is not installed for grpc-encoding "gzip"',
-    ]);
-  });
-
   it('grpc-encoding gzip on an uncompressed message is fine (the flag decides)', async () => {
     const got = await rawCall(session, {
       path: JWT,
@@ -221,6 +217,149 @@ describe('PROTOCOL-HTTP2 framing of the request', () => {
 
     expect(got.status).toBe(OK);
     expect(got.messages).toHaveLength(1);
+  });
+});
+
+describe('PROTOCOL-HTTP2 Message-Encoding: gzip requests (compression.md)', () => {
+  const GZIP = { 'grpc-encoding': 'gzip' };
+
+  it('a gzip-compressed FetchX509SVID request gets the same response bytes as an uncompressed one', async () => {
+    const call = (flag: number, body: Buffer, headers?: Record<string, string>) =>
+      rawCall(session, {
+        path: X509,
+        headers: { 'grpc-timeout': '200m', ...headers },
+        body: frame(body, flag),
+      });
+    const plain = await call(0, Buffer.alloc(0));
+
+    const got = await call(1, gzipSync(Buffer.alloc(0)), GZIP);
+
+    expect(got.httpStatus).toBe(200);
+    expect(got.messages).toHaveLength(1);
+    expect(got.messages[0]?.equals(plain.messages[0] as Buffer)).toBe(true);
+    const ids = fromBinary(X509SVIDResponseSchema, got.messages[0]!).svids.map((s) => s.spiffeId);
+    expect(ids).toEqual(['spiffe://example.org/a']);
+    expect([got.status, got.message]).toEqual([Code.DeadlineExceeded, 'deadline exceeded']);
+  });
+
+  it('the inflated FetchJWTSVID request is what the handler gets (audience and SPIFFE ID)', async () => {
+    const request = toBinary(
+      JWTSVIDRequestSchema,
+      create(JWTSVIDRequestSchema, {
+        audience: ['from-gzip', 'b'],
+        spiffeId: 'spiffe://example.org/a',
+      }),
+    );
+
+    const got = await rawCall(session, {
+      path: JWT,
+      headers: GZIP,
+      body: frame(gzipSync(request), 1),
+    });
+
+    expect([got.status, got.messages.length]).toEqual([OK, 1]);
+    expect(view.jwtRequests).toEqual([
+      { audience: ['from-gzip', 'b'], spiffeId: 'spiffe://example.org/a' },
+    ]);
+  });
+
+  it('every answer carries grpc-accept-encoding: identity,gzip (with messages and trailers-only)', async () => {
+    const headersOf = async (body: Buffer) => {
+      const req = open(session, { path: JWT, body });
+      const headers = await new Promise<http2.IncomingHttpHeaders>((r) => req.once('response', r));
+      await collect(req);
+      return headers;
+    };
+
+    const ok = await headersOf(frame(jwtRequest()));
+    const refused = await headersOf(Buffer.alloc(0));
+
+    expect([ok['grpc-status'], ok['grpc-accept-encoding']]).toEqual([undefined, 'identity,gzip']);
+    expect([refused['grpc-status'], refused['grpc-accept-encoding']]).toEqual([
+      String(Code.Unimplemented),
+      'identity,gzip',
+    ]);
+  });
+
+  it('a message that inflates to exactly 4 MiB is read (then refused for what it says)', async () => {
+    view.entries = [];
+    const compressed = gzipSync(audienceOfSize(4 * MiB));
+
+    const got = await rawCall(session, { path: JWT, headers: GZIP, body: frame(compressed, 1) });
+
+    expect([got.status, got.message]).toEqual([Code.PermissionDenied, 'no identity issued']);
+  });
+
+  it('a message that inflates to 4 MiB + 1 is ResourceExhausted: the limit is on the inflated size', async () => {
+    const compressed = gzipSync(audienceOfSize(4 * MiB + 1));
+    expect(compressed.length).toBeLessThan(64 * 1024);
+
+    const got = await rawCall(session, { path: JWT, headers: GZIP, body: frame(compressed, 1) });
+
+    expect([got.status, got.message, got.trailersOnly]).toEqual([
+      Code.ResourceExhausted,
+      `received message after decompression larger than max (over ${4 * MiB})`,
+      true,
+    ]);
+  });
+
+  it('a gzip bomb (1 MiB inflating to 1 GiB) is ResourceExhausted and is not inflated past the limit', async () => {
+    // 64 gzip members of 16 MiB of zeros each: PROTOCOL-HTTP2 lets gzip hold several members.
+    const member = gzipSync(Buffer.alloc(16 * MiB), { level: 9 });
+    const bomb = Buffer.concat(Array.from({ length: 64 }, () => member));
+    expect(bomb.length).toBeLessThan(2 * MiB);
+    const peakBefore = process.resourceUsage().maxRSS;
+
+    const got = await rawCall(session, { path: JWT, headers: GZIP, body: frame(bomb, 1) });
+
+    expect([got.status, got.message]).toEqual([
+      Code.ResourceExhausted,
+      `received message after decompression larger than max (over ${4 * MiB})`,
+    ]);
+    // Inflating the whole bomb would hold 1 GiB at once; the peak RSS (KiB) says it never did.
+    expect(process.resourceUsage().maxRSS - peakBefore).toBeLessThan(256 * 1024);
+    const again = await rawCall(session, { path: JWT, body: frame(jwtRequest()) });
+    expect(again.status).toBe(OK);
+  });
+
+  it('bytes that are not gzip under the compressed flag are Internal, naming the zlib failure', async () => {
+    const got = await rawCall(session, { path: JWT, headers: GZIP, body: frame(jwtRequest(), 1) });
+
+    expect([got.status, got.message]).toEqual([
+      Code.Internal,
+      'failed to decompress the request message: incorrect header check',
+    ]);
+  });
+
+  it.each([['deflate'], ['snappy'], ['br'], ['GZIP']])(
+    'a message compressed with grpc-encoding %s is Unimplemented, naming the supported encodings',
+    async (encoding) => {
+      const got = await rawCall(session, {
+        path: JWT,
+        headers: { 'grpc-encoding': encoding },
+        body: frame(deflateSync(jwtRequest()), 1),
+      });
+
+      expect([got.status, got.message, got.trailersOnly]).toEqual([
+        Code.Unimplemented,
+        `unsupported grpc-encoding "${encoding}" (supported: identity, gzip)`,
+        true,
+      ]);
+      expect(view.jwtRequests).toEqual([]);
+    },
+  );
+
+  it('grpc-encoding identity with the compressed flag is Internal (compression.md test case 6)', async () => {
+    const got = await rawCall(session, {
+      path: JWT,
+      headers: { 'grpc-encoding': 'identity' },
+      body: frame(gzipSync(jwtRequest()), 1),
+    });
+
+    expect([got.status, got.message]).toEqual([
+      Code.Internal,
+      'compressed flag set with identity or empty encoding',
+    ]);
   });
 });
 
@@ -545,6 +684,51 @@ describe('grpc-js against the same socket', () => {
       grpc.status.UNIMPLEMENTED,
       'unknown method "Nope" for service SpiffeWorkloadAPI',
     ]);
+  });
+
+  it('a client with gzip compression on (grpc.default_compression_algorithm 2) gets its SVID', async () => {
+    const gzipClient = new grpc.Client(`unix://${socketPath}`, grpc.credentials.createInsecure(), {
+      'grpc.default_compression_algorithm': 2,
+    });
+    const call = gzipClient.makeServerStreamRequest(
+      X509,
+      identity,
+      identity,
+      Buffer.alloc(0),
+      md(),
+    );
+    call.on('error', () => {});
+
+    const first = await new Promise<Buffer>((r) => call.once('data', r));
+    call.cancel();
+    gzipClient.close();
+
+    const svids = fromBinary(X509SVIDResponseSchema, first).svids;
+    expect(svids.map((s) => s.spiffeId)).toEqual(['spiffe://example.org/a']);
+    expect(
+      Buffer.from(svids[0]!.x509Svid).equals(Buffer.from(view.entries[0]!.identity.certChainDer)),
+    ).toBe(true);
+  });
+
+  it('a client compressing with deflate (algorithm 1) is UNIMPLEMENTED, told identity and gzip', async () => {
+    // Also shows grpc-js really sets the compressed flag under its compression option.
+    const deflateClient = new grpc.Client(
+      `unix://${socketPath}`,
+      grpc.credentials.createInsecure(),
+      { 'grpc.default_compression_algorithm': 1 },
+    );
+    const err = await new Promise<grpc.ServiceError>((resolve) => {
+      deflateClient.makeUnaryRequest(JWT, identity, identity, jwtRequest(), md(), (e) =>
+        resolve(e as grpc.ServiceError),
+      );
+    });
+    deflateClient.close();
+
+    expect([err.code, err.details]).toEqual([
+      grpc.status.UNIMPLEMENTED,
+      'unsupported grpc-encoding "deflate" (supported: identity, gzip)',
+    ]);
+    expect(err.metadata.get('grpc-accept-encoding')).toEqual(['identity,gzip']);
   });
 
   it('grpc.health.v1 Check is still served on the socket (by the Connect routes)', async () => {
