@@ -9,8 +9,13 @@ import type { Entry } from '../../gen/spire/api/types/entry_pb.js';
  *
  * Fields the agent does not use are dropped: DNS names and TTLs are applied by the server when it
  * signs, and a change to any of them bumps the revision, which re-mints the SVID (D07).
+ *
+ * `revision_number` and `created_at` are int64 on the wire. They are held as plain numbers when
+ * they fit exactly (a small integer costs V8 nothing beyond the field; a bigint is a heap object
+ * per entry) and as bigints otherwise, so no value is ever rounded; {@link revision} and
+ * {@link createdAt} give them back as the bigints the server sent.
  */
-export interface CachedEntry {
+export class CachedEntry {
   readonly id: string;
   readonly spiffeId: SpiffeId;
   /** `type:value` keys of the entry's selectors, shared (entries share most of them). */
@@ -18,10 +23,65 @@ export interface CachedEntry {
   /** Trust domain names the entry federates with. */
   readonly federatesWith: readonly string[];
   readonly hint: string;
+  readonly #revision: number | bigint;
+  readonly #createdAt: number | bigint;
+
+  constructor(fields: {
+    id: string;
+    spiffeId: SpiffeId;
+    selectorKeys: readonly string[];
+    federatesWith: readonly string[];
+    hint: string;
+    revision: bigint;
+    createdAt: bigint;
+  }) {
+    this.id = fields.id;
+    this.spiffeId = fields.spiffeId;
+    this.selectorKeys = fields.selectorKeys;
+    this.federatesWith = fields.federatesWith;
+    this.hint = fields.hint;
+    this.#revision = compactInt64(fields.revision);
+    this.#createdAt = compactInt64(fields.createdAt);
+    Object.freeze(this);
+  }
+
   /** `revision_number`: the server bumps it on every change to the entry. */
-  readonly revision: bigint;
+  get revision(): bigint {
+    return BigInt(this.#revision);
+  }
+
   /** `created_at` in seconds: an entry deleted and created again under the same id restarts. */
-  readonly createdAt: bigint;
+  get createdAt(): bigint {
+    return BigInt(this.#createdAt);
+  }
+
+  /**
+   * `created_at` as a number, for ordering identities as SPIRE does (D29). Exact up to 2^53
+   * seconds; beyond that (no real clock) it is the nearest number, which orders the same way.
+   */
+  get createdAtNumber(): number {
+    return Number(this.#createdAt);
+  }
+
+  /**
+   * True when `other` is this version of the entry: the same revision and creation time. An entry
+   * deleted and created again under its id restarts its revisions, so the revision alone could
+   * match the old entry (D07). Compares the exact values, never a rounded copy.
+   */
+  sameVersion(other: CachedEntry): boolean {
+    return this.#revision === other.#revision && this.#createdAt === other.#createdAt;
+  }
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * An int64 as a number when the number holds it exactly, else the bigint itself. One value has
+ * one form, so two compact values are equal (`===`) exactly when the int64s are.
+ */
+export function compactInt64(value: bigint): number | bigint {
+  return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
 }
 
 const NONE: readonly string[] = Object.freeze([]);
@@ -90,7 +150,7 @@ export function cachedEntry(
         : Object.freeze(
             proto.federatesWith.map((name) => sharedString(TrustDomain.fromString(name).name)),
           );
-    return Object.freeze({
+    return new CachedEntry({
       id: sharedString(proto.id),
       spiffeId,
       selectorKeys: Object.freeze(selectorKeys),

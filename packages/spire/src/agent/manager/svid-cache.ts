@@ -1,59 +1,123 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { SpiffeId } from '@spire-ts/spiffe';
 import { type CachedEntry, EntryInterner } from './entry.js';
 import { chainValidity } from './rotation.js';
 import type { WorkloadX509Identity } from './workload-view.js';
 
 /**
  * A workload X509-SVID the agent holds for one entry. It is itself what workloads are handed (one
- * object per SVID, not two): built once, so equal state compares by identity (C27).
+ * object per SVID, not two): built once, so equal state compares by identity (C27); a new SVID
+ * (rotation, entry change) is a new object.
+ *
+ * Laid out for memory per SVID (issue 4): the chain and key are DER in one exact-size
+ * ArrayBuffer, and {@link certChainDer} / {@link privateKeyPkcs8} are views of it made on each
+ * read, not two view objects kept per SVID; the validity times are whole seconds (X.509 times
+ * have no finer part, RFC 5280 §4.1.2.5), which V8 holds as small integers where milliseconds
+ * would each be a boxed number; the entry's fields are read through the entry the SVID was
+ * minted for, not copied. No parsed certificate or key object (native OpenSSL memory) is kept.
  */
-export interface CachedSvid extends WorkloadX509Identity {
-  /** The entry revision the SVID was minted for; a newer revision re-mints it (D07). */
-  readonly revision: bigint;
-  readonly notBeforeMs: number;
+export class CachedSvid implements WorkloadX509Identity {
+  /** The entry, as it was when this SVID was minted for it; a newer version re-mints it (D07). */
+  readonly entry: CachedEntry;
+  readonly #der: ArrayBuffer;
+  readonly #chainLength: number;
+  readonly #notBeforeS: number;
+  readonly #notAfterS: number;
+  readonly #leafNotAfterS: number;
+
+  /**
+   * Builds the cached form of a freshly minted (and already verified) SVID: the chain's DER
+   * (leaf first) and the key, copied into one buffer, with the times read from the certificates.
+   */
+  constructor(entry: CachedEntry, certificates: readonly X509Certificate[], privateKey: KeyObject) {
+    const leaf = certificates[0];
+    if (!leaf) throw new RangeError('an X509-SVID chain holds at least its leaf certificate');
+    const key = privateKey.export({ type: 'pkcs8', format: 'der' });
+    const chain = certificates.map((cert) => cert.raw);
+    const { notBeforeMs, notAfterMs } = chainValidity(certificates);
+    this.entry = entry;
+    this.#der = ownBytes([...chain, key]);
+    this.#chainLength = this.#der.byteLength - key.length;
+    this.#notBeforeS = seconds(notBeforeMs);
+    this.#notAfterS = seconds(notAfterMs);
+    this.#leafNotAfterS = seconds(Date.parse(leaf.validTo));
+    Object.freeze(this);
+  }
+
+  get entryId(): string {
+    return this.entry.id;
+  }
+
+  get spiffeId(): SpiffeId {
+    return this.entry.spiffeId;
+  }
+
+  get hint(): string {
+    return this.entry.hint;
+  }
+
+  get federatesWith(): readonly string[] {
+    return this.entry.federatesWith;
+  }
+
+  get entryCreatedAt(): number {
+    return this.entry.createdAtNumber;
+  }
+
+  /** The chain as concatenated DER, leaf first (a new view of the held bytes on each read). */
+  get certChainDer(): Uint8Array {
+    return new Uint8Array(this.#der, 0, this.#chainLength);
+  }
+
+  /** The PKCS#8 DER key (a new view of the held bytes on each read). */
+  get privateKeyPkcs8(): Uint8Array {
+    return new Uint8Array(this.#der, this.#chainLength);
+  }
+
+  get expiresAtMs(): number {
+    return this.#leafNotAfterS * 1000;
+  }
+
+  get notBeforeMs(): number {
+    return this.#notBeforeS * 1000;
+  }
+
   /** The earliest notAfter of the chain (C28). */
-  readonly notAfterMs: number;
+  get notAfterMs(): number {
+    return this.#notAfterS * 1000;
+  }
+
+  /** True when this SVID was minted for this version of `entry` (same revision and creation). */
+  mintedFor(entry: CachedEntry): boolean {
+    return this.entry.id === entry.id && this.entry.sameVersion(entry);
+  }
 }
 
-/**
- * Builds the cached form of a freshly minted (and already verified) SVID. The parsed certificates
- * and key are not kept: the chain and key are stored as DER in one buffer, with the times read
- * from them, so the cache holds no native OpenSSL objects per SVID (issue 4).
- */
+/** Builds the cached form of a freshly minted (and already verified) SVID. */
 export function cachedSvid(
   entry: CachedEntry,
   certificates: readonly X509Certificate[],
   privateKey: KeyObject,
 ): CachedSvid {
-  const { notBeforeMs, notAfterMs } = chainValidity(certificates);
-  const key = privateKey.export({ type: 'pkcs8', format: 'der' });
-  const bytes = ownBytes([...certificates.map((cert) => cert.raw), key]);
-  const chainLength = bytes.length - key.length;
-  return Object.freeze({
-    entryId: entry.id,
-    spiffeId: entry.spiffeId,
-    hint: entry.hint,
-    certChainDer: bytes.subarray(0, chainLength),
-    privateKeyPkcs8: bytes.subarray(chainLength),
-    expiresAtMs: Date.parse((certificates[0] as X509Certificate).validTo),
-    federatesWith: entry.federatesWith,
-    entryCreatedAt: Number(entry.createdAt),
-    revision: entry.revision,
-    notBeforeMs,
-    notAfterMs,
-  });
+  return new CachedSvid(entry, certificates, privateKey);
 }
 
-// One exact-size allocation for chain and key (the two fields are views of it): not a slice of
-// Node's shared Buffer pool, which would keep a whole 8 KiB slab alive per long-lived SVID.
-function ownBytes(parts: readonly Uint8Array[]): Uint8Array {
+// X.509 validity times are whole seconds; a certificate time that is not (it cannot be, once
+// parsed from DER) is rounded down so that notAfter never moves later.
+function seconds(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+// One exact-size allocation for chain and key (read through views of it): not a slice of Node's
+// shared Buffer pool, which would keep a whole 8 KiB slab alive per long-lived SVID.
+function ownBytes(parts: readonly Uint8Array[]): ArrayBuffer {
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);
     offset += part.length;
   }
-  return out;
+  return out.buffer;
 }
 
 /**
@@ -90,7 +154,7 @@ export class EntryCache {
     for (const entry of next) {
       seen.add(entry.id);
       const old = this.#entries.get(entry.id);
-      if (old && old.revision === entry.revision && old.createdAt === entry.createdAt) continue;
+      if (old?.sameVersion(entry)) continue;
       if (old) this.#unindex(old);
       this.#entries.set(entry.id, entry);
       this.#index(entry);

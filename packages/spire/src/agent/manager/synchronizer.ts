@@ -13,7 +13,7 @@ import type { CacheManager, CacheManagerOptions } from './manager.js';
 import { entryFields } from './manager.js';
 import { type Random, shouldRotate } from './rotation.js';
 import { federatedTrustDomains } from './state.js';
-import { type CachedSvid, cachedSvid } from './svid-cache.js';
+import { cachedSvid } from './svid-cache.js';
 
 /** Most CSRs sent in one `BatchNewX509SVID` call: the server's per-IP signing limit (§2.2). */
 export const MAX_CSRS_PER_BATCH = 500;
@@ -166,7 +166,7 @@ export class Synchronizer {
     for (const entry of manager.cache.entries().values()) {
       const svid = manager.cache.svids().get(entry.id);
       if (!svid) (subscribed.has(entry.id) ? wanted : optional).push(entry);
-      else if (!mintedFor(svid, entry)) renew.push(entry);
+      else if (!svid.mintedFor(entry)) renew.push(entry);
       else if (shouldRotate(now, svid.notBeforeMs, svid.notAfterMs, this.#random))
         renew.push(entry);
     }
@@ -224,13 +224,4 @@ export class Synchronizer {
     }
     for (const id of victims) manager.cache.evictSvid(id);
   }
-}
-
-/**
- * True when the SVID was minted for this version of the entry: the same revision of an entry with
- * the same creation time. An entry deleted and created again under its id restarts its revisions,
- * so the revision alone could match an SVID minted for the old entry (D07).
- */
-function mintedFor(svid: CachedSvid, entry: CachedEntry): boolean {
-  return svid.revision === entry.revision && svid.entryCreatedAt === Number(entry.createdAt);
 }

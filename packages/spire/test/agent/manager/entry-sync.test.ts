@@ -13,14 +13,13 @@ describe('entry sync with the slim cached entry (SyncAuthorizedEntries, referenc
     await manager.synchronize();
 
     const entry = manager.cache.entries().get('e1');
+    // revision and created_at are held privately (as small numbers) and read back as bigints.
     expect(Object.keys(entry ?? {})).toEqual([
       'id',
       'spiffeId',
       'selectorKeys',
       'federatesWith',
       'hint',
-      'revision',
-      'createdAt',
     ]);
     expect(entry?.spiffeId.toString()).toBe('spiffe://example.org/a');
     expect(entry?.selectorKeys).toEqual(['unix:uid:1000']);
@@ -173,5 +172,38 @@ describe('entry sync with the slim cached entry (SyncAuthorizedEntries, referenc
     api.entries.delete('e3');
     await manager.synchronize();
     expect(manager.cache.interner.size).toBe(1);
+  });
+
+  it('keeps int64 revisions and creation times beyond 2^53 exact, and re-mints on a bump of one', async () => {
+    const { api, manager } = await makeManager();
+    // 2^53 + 1 has no exact double: a rounded copy would equal 2^53 and miss the change.
+    api.put({ ...A, revision: 9_007_199_254_740_993n, createdAt: 9_223_372_036_854_775_807n });
+    await manager.synchronize();
+    const entry = manager.cache.entries().get('e1');
+    expect(entry?.revision).toBe(9_007_199_254_740_993n);
+    expect(entry?.createdAt).toBe(9_223_372_036_854_775_807n);
+    const before = manager.snapshot(sel(UID)).identities[0];
+
+    await manager.synchronize();
+    expect(api.lastFetched).toEqual([]);
+    expect(manager.snapshot(sel(UID)).identities[0]).toBe(before);
+
+    api.put({ ...A, revision: 9_007_199_254_740_992n, createdAt: 9_223_372_036_854_775_807n });
+    await manager.synchronize();
+    expect(api.lastFetched).toEqual(['e1']);
+    expect(manager.cache.entries().get('e1')?.revision).toBe(9_007_199_254_740_992n);
+    expect(api.csrsFor.get('e1')).toBe(2);
+    expect(manager.snapshot(sel(UID)).identities[0]).not.toBe(before);
+  });
+
+  it('re-mints an entry created anew with a creation time that differs only past 2^53', async () => {
+    const { api, manager } = await makeManager();
+    api.put({ ...A, createdAt: 9_007_199_254_740_992n });
+    await manager.synchronize();
+    api.put({ ...A, createdAt: 9_007_199_254_740_993n });
+    await manager.synchronize();
+    expect(api.lastFetched).toEqual(['e1']);
+    expect(manager.cache.entries().get('e1')?.createdAt).toBe(9_007_199_254_740_993n);
+    expect(api.csrsFor.get('e1')).toBe(2);
   });
 });
