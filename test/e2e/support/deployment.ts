@@ -241,6 +241,38 @@ ${opts.unixPluginData ?? ''}
   };
 }
 
+/**
+ * Waits until the agent hands a workload of `uid` an X509-SVID for every ID of `ids`, asking as
+ * that workload would (`spire-agent api fetch x509 -output json` run under `uid`). Entries reach
+ * the agent at its next sync and their SVIDs are minted after that, one sync apart or more when
+ * the machine is busy: a test relying on an entry's SVID must wait for it, not for a time.
+ * Resolves with the SPIFFE IDs of that last answer (sorted).
+ */
+export async function waitForX509Svids(
+  agent: AgentProcess,
+  ids: readonly string[],
+  uid: number,
+  timeoutMs = 60_000,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const res = await agent.cli(['api', 'fetch', 'x509', '-output', 'json'], { uid, gid: uid });
+    if (res.code === 0) {
+      const got = (JSON.parse(res.stdout) as { svids?: { spiffe_id: string }[] }).svids ?? [];
+      const have = got.map((s) => s.spiffe_id).sort();
+      if (ids.every((id) => have.includes(id))) return have;
+      last = `got ${have.join(', ') || 'none'}`;
+    } else {
+      last = `exit ${res.code}: ${res.stderr.trim()}`;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`uid ${uid} not issued ${ids.join(', ')} in ${timeoutMs} ms (${last})`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 function collect(child: ChildProcess): () => string {
   const chunks: string[] = [];
   child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));

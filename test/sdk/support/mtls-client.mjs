@@ -1,7 +1,8 @@
 // A second workload, run as another uid by test/sdk: gets its X509-SVID from the agent at
 // argv[2] through the built @spire-ts/spiffe, picks the SVID of SPIFFE ID argv[3], dials the
 // SPIFFE mTLS echo server on 127.0.0.1:argv[4] expecting server ID argv[5], sends one line and
-// prints one JSON line: what it saw, or the error code and message.
+// prints one JSON line: what it saw (its SVID, all SVIDs it was given, the server's ID, the
+// reply), or the error code and message.
 import tls from 'node:tls';
 import { matchId, mtlsClientOptions, peerSpiffeId, SpiffeId, X509Source } from '@spire-ts/spiffe';
 
@@ -29,7 +30,11 @@ try {
     socket.write(`hello from ${source.getX509Svid().id}`);
   });
   socket.destroy();
-  out({ id: source.getX509Svid().id.toString(), server, reply });
+  const ids = source
+    .getX509Svids()
+    .map((s) => s.id.toString())
+    .sort();
+  out({ id: source.getX509Svid().id.toString(), ids, server, reply });
 } catch (err) {
   out({ code: err.code ?? null, message: err.message });
 } finally {
