@@ -20,11 +20,18 @@ export interface ReceivedMessage {
  * Splits a request body into gRPC messages as its chunks arrive. A length prefix above
  * `maxBytes` is refused before any of the message is buffered, so a caller cannot make the
  * server hold more than `maxBytes` plus one chunk.
+ *
+ * Bytes of an unfinished message are copied into one buffer grown by doubling (never past the
+ * message's announced size), never kept as the chunks they came in: RFC 9113 §6.1 lets a sender
+ * split a message into one-byte DATA frames, and one held chunk object per byte made 1 MB sent
+ * cost ~160 MB of memory. Whole messages in a chunk are handed out without a copy.
  */
 export class MessageReader {
   readonly #maxBytes: number;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  // Received bytes not yet handed out, at the start of #held. Messages handed out may be views
+  // of #held: once one is, the rest moves to a new buffer, so a view never changes later.
+  #held: Buffer = EMPTY;
+  #heldBytes = 0;
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
@@ -32,7 +39,7 @@ export class MessageReader {
 
   /** True when bytes of an unfinished message (or prefix) are still held. */
   get partial(): boolean {
-    return this.#pendingBytes > 0;
+    return this.#heldBytes > 0;
   }
 
   /**
@@ -40,41 +47,59 @@ export class MessageReader {
    * @throws ConnectError ResourceExhausted when a prefix announces more than `maxBytes`
    */
   push(chunk: Buffer): ReceivedMessage[] {
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
+    const inPlace = this.#heldBytes === 0;
+    const data = inPlace ? chunk : this.#append(chunk);
     const out: ReceivedMessage[] = [];
-    while (this.#pendingBytes >= FRAME_HEADER_BYTES) {
-      const head = this.#peekHeader();
-      const length = head.readUInt32BE(1);
+    let offset = 0;
+    while (data.length - offset >= FRAME_HEADER_BYTES) {
+      const length = data.readUInt32BE(offset + 1);
       if (length > this.#maxBytes) {
         throw new ConnectError(
           `received message larger than max (${length} vs. ${this.#maxBytes})`,
           Code.ResourceExhausted,
         );
       }
-      if (this.#pendingBytes < FRAME_HEADER_BYTES + length) break;
-      const all = this.#take(FRAME_HEADER_BYTES + length);
-      out.push({ compressed: all[0] !== 0, data: all.subarray(FRAME_HEADER_BYTES) });
+      const end = offset + FRAME_HEADER_BYTES + length;
+      if (data.length < end) break;
+      out.push({
+        compressed: data[offset] !== 0,
+        data: data.subarray(offset + FRAME_HEADER_BYTES, end),
+      });
+      offset = end;
+    }
+    if (offset === data.length) {
+      this.#held = EMPTY;
+      this.#heldBytes = 0;
+    } else if (inPlace || offset > 0) {
+      // Keep a copy of the unfinished rest: not the caller's chunk, not a buffer handed out.
+      this.#held = Buffer.from(data.subarray(offset));
+      this.#heldBytes = this.#held.length;
     }
     return out;
   }
 
-  #peekHeader(): Buffer {
-    const first = this.#pending[0] as Buffer;
-    if (first.length >= FRAME_HEADER_BYTES) return first;
-    const joined = Buffer.concat(this.#pending);
-    this.#pending = [joined];
-    return joined;
-  }
-
-  #take(n: number): Buffer {
-    const joined = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
-    const rest = joined.subarray(n);
-    this.#pending = rest.length > 0 ? [rest] : [];
-    this.#pendingBytes = rest.length;
-    return joined.subarray(0, n);
+  // Copies `chunk` after the held bytes, growing #held by doubling; returns the held bytes.
+  #append(chunk: Buffer): Buffer {
+    const needed = this.#heldBytes + chunk.length;
+    if (needed > this.#held.length) {
+      let capacity = Math.max(needed, this.#held.length * 2, MIN_CAPACITY);
+      if (this.#heldBytes >= FRAME_HEADER_BYTES) {
+        const whole = FRAME_HEADER_BYTES + this.#held.readUInt32BE(1);
+        if (whole >= needed) capacity = Math.min(capacity, whole);
+      }
+      const grown = Buffer.allocUnsafe(capacity);
+      this.#held.copy(grown, 0, 0, this.#heldBytes);
+      this.#held = grown;
+    }
+    chunk.copy(this.#held, this.#heldBytes);
+    this.#heldBytes = needed;
+    return this.#held.subarray(0, needed);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+// The first buffer for a split message: small messages then take one or two copies at most.
+const MIN_CAPACITY = 256;
 
 /** Frames one uncompressed message: flag 0, big-endian length, the bytes. */
 export function frameMessage(message: Uint8Array): Buffer {

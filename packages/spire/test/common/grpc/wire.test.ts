@@ -1,4 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   encodeGrpcMessage,
@@ -6,6 +7,7 @@ import {
   isGrpcProtoContentType,
   MessageReader,
   parseGrpcTimeout,
+  type ReceivedMessage,
 } from '../../../src/common/grpc/index.js';
 
 function prefix(length: number, flag = 0): Buffer {
@@ -63,6 +65,69 @@ describe('PROTOCOL-HTTP2 Length-Prefixed-Message', () => {
       Code.ResourceExhausted,
       'received message larger than max (5 vs. 4)',
     ]);
+  });
+});
+
+describe('MessageReader under a trickled body', () => {
+  // A sender may split a message into DATA frames of one byte each (RFC 9113 §6.1 allows any
+  // size); each arrives as its own chunk. Holding every chunk object made 1 MB sent cost the
+  // agent ~160 MB, so a 4 MiB message trickled on 100 streams could exhaust its memory.
+  it('1,000,000 one-byte chunks of one message cost about their bytes, not one object each', () => {
+    const count = 1_000_000;
+    const reader = new MessageReader(4 * 1024 * 1024);
+    reader.push(prefix(count + 1));
+    const before = process.memoryUsage();
+    for (let i = 0; i < count; i++) reader.push(Buffer.of(i & 0xff));
+    const after = process.memoryUsage();
+    const grown = after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers);
+
+    // Bytes held are ~1 MB (at most 2 MB while doubling); one object per chunk is > 100 MB.
+    expect(grown).toBeLessThan(32 * 1024 * 1024);
+    const [message] = reader.push(Buffer.of(0xaa));
+    expect(message?.data.length).toBe(count + 1);
+    expect([
+      message?.data[0],
+      message?.data[255],
+      message?.data[256],
+      message?.data[count],
+    ]).toEqual([0, 255, 0, 0xaa]);
+    expect(reader.partial).toBe(false);
+  });
+
+  it('any messages cut into any chunks come out whole, in order, and unchanged', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 40 }),
+        (messages, cuts) => {
+          const wire = Buffer.concat(messages.map((m) => frameMessage(m)));
+          const reader = new MessageReader(1000);
+          const got: ReceivedMessage[] = [];
+          for (let at = 0, i = 0; at < wire.length; i++) {
+            const size = cuts[i % cuts.length] as number;
+            got.push(...reader.push(Buffer.from(wire.subarray(at, at + size))));
+            at += size;
+          }
+
+          expect(got.map((m) => [...m.data])).toEqual(messages.map((m) => [...m]));
+          expect(reader.partial).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it('a message handed out is not changed by chunks pushed after it', () => {
+    const reader = new MessageReader(16);
+    const [first] = reader.push(
+      Buffer.concat([prefix(3), Buffer.of(1), Buffer.of(2)]).subarray(0, 6),
+    );
+    expect(first).toBeUndefined();
+    const got = reader.push(Buffer.concat([Buffer.of(2, 3), prefix(2), Buffer.of(9)]));
+    const later = reader.push(Buffer.of(8, ...prefix(1), 7));
+
+    expect(got.map((m) => [...m.data])).toEqual([[1, 2, 3]]);
+    expect(later.map((m) => [...m.data])).toEqual([[9, 8], [7]]);
+    expect(reader.partial).toBe(false);
   });
 });
 
