@@ -373,6 +373,22 @@ describe('FetchJWTSVID', () => {
     });
   });
 
+  it.each([
+    ['[""]', ['']],
+    ['["a", ""]', ['a', '']],
+  ])(
+    'JWT-SVID §3: audience %s is InvalidArgument naming the empty value, and the server is not asked',
+    async (_name, audience) => {
+      await start();
+
+      expect(await failure(() => workloadClient(socketPath).fetchJWTSVID({ audience }))).toEqual({
+        code: Code.InvalidArgument,
+        message: 'audience must not contain an empty string',
+      });
+      expect(view.jwtRequests).toEqual([]);
+    },
+  );
+
   it('a spiffe_id that is not a SPIFFE ID is InvalidArgument', async () => {
     await start();
 

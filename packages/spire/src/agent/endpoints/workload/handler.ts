@@ -110,6 +110,7 @@ export class WorkloadApiHandler {
    */
   async fetchJWTSVID(req: JWTSVIDRequest, call: WorkloadCall): Promise<Uint8Array> {
     if (req.audience.length === 0) throw WorkloadStatus.missing('audience');
+    if (req.audience.includes('')) throw WorkloadStatus.emptyAudience();
     const wanted = req.spiffeId === '' ? undefined : requestedId(req.spiffeId);
     const caller = await this.#start(call);
 

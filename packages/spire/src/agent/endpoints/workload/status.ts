@@ -16,6 +16,12 @@ export const WorkloadStatus = {
   noIdentity: () => new ConnectError('no identity issued', Code.PermissionDenied),
   /** Workload API §4.5: a mandatory request field is at its default value. */
   missing: (field: string) => new ConnectError(`${field} must be specified`, Code.InvalidArgument),
+  /**
+   * JWT-SVID §3: an `aud` value must name an audience. Refused before the server is asked (it
+   * refuses it too), so a bad request costs no server call and says what to fix.
+   */
+  emptyAudience: () =>
+    new ConnectError('audience must not contain an empty string', Code.InvalidArgument),
   /** FetchJWTSVID `spiffe_id` that is not a SPIFFE ID. */
   badRequestedId: (reason: string) =>
     new ConnectError(`invalid requested SPIFFE ID: ${reason}`, Code.InvalidArgument),
