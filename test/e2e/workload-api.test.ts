@@ -11,6 +11,7 @@ import {
   type ServerProcess,
   startAgent,
   startServer,
+  waitForX509Svids,
 } from './support/deployment.js';
 import {
   first,
@@ -158,23 +159,24 @@ describe.skipIf(!runtime.ok)('Workload API end to end (grpc-js client)', () => {
     },
   );
 
-  it('an entry created while a stream is open reaches it (measured)', async () => {
+  // How fast it arrives is the workload bench's figure (entry create to stream), not a bound
+  // here: on a busy machine a timed assertion fails for the machine, not for the agent.
+  it('an entry created while a stream is open reaches it', async () => {
     const stream = openStream<X509SvidResponse>(agent.socketPath, 'FetchX509SVID');
     const firstMsg = await stream.next();
     if (!firstMsg.ok) throw new Error(firstMsg.details);
     const count = firstMsg.value.svids.length;
 
-    const created = Date.now();
     await entry('spiffe://example.org/second', `unix:uid:${UID}`);
     let msg = await stream.next(10_000);
     while (msg.ok && msg.value.svids.length === count) msg = await stream.next(10_000);
-    const elapsed = Date.now() - created;
     stream.cancel();
 
     if (!msg.ok) throw new Error(msg.details);
-    expect(msg.value.svids.map((s) => s.spiffe_id)).toContain('spiffe://example.org/second');
-    console.log(`e2e: entry create -> stream update in ${elapsed} ms`);
-    expect(elapsed).toBeLessThan(5_000);
+    expect(msg.value.svids.map((s) => s.spiffe_id).sort()).toEqual([
+      'spiffe://example.org/myservice',
+      'spiffe://example.org/second',
+    ]);
   });
 
   it('bug-cases C27: a second subscriber gets its first message at once and the first hears nothing', async () => {
@@ -194,6 +196,11 @@ describe.skipIf(!runtime.ok)('Workload API end to end (grpc-js client)', () => {
     expect((await a.next()).ok).toBe(true);
 
     await entry('spiffe://example.org/unrelated', `unix:uid:${UID}`, 'unix:gid:4242');
+    // Root can be the workload the entry is for: once it holds the SVID, the agent has synced
+    // and minted it, so the quiet window below follows the change instead of maybe preceding it.
+    if (UID === 0) {
+      await waitForX509Svids(agent, ['spiffe://example.org/unrelated'], 0, { gid: 4242 });
+    }
 
     expect(await a.quiet(2_500)).toBe(true);
     a.cancel();

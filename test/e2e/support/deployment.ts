@@ -1,5 +1,13 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +25,53 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Builds both packages (incremental; quick when nothing changed) so the bins run current code. */
+/**
+ * Builds both packages (incremental; quick when nothing changed) so the bins run current code.
+ * Test files run in parallel processes and several call this: one build at a time (a lock
+ * directory beside the build outputs), so a second build finds the first's outputs up to date
+ * and rewrites nothing, instead of rewriting `dist` while processes another file started (a
+ * CLI, a workload child) are loading it.
+ */
 export function buildOnce(): void {
-  execFileSync('npx', ['tsc', '-b', 'packages/spiffe', 'packages/spire'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
+  withBuildLock(() =>
+    execFileSync('npx', ['tsc', '-b', 'packages/spiffe', 'packages/spire'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    }),
+  );
+}
+
+const BUILD_LOCK = join(ROOT, 'node_modules', '.spire-ts-build.lock');
+// A lock older than this is left over by a killed process (a build takes seconds).
+const BUILD_LOCK_STALE_MS = 5 * 60_000;
+
+function withBuildLock(build: () => void): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(BUILD_LOCK);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (statOrNull(BUILD_LOCK)?.mtimeMs ?? Date.now());
+      if (age > BUILD_LOCK_STALE_MS) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      // buildOnce runs at module load, synchronously: block this process while another builds.
+      else Atomics.wait(sleeper, 0, 0, 100);
+    }
+  }
+  try {
+    build();
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
+}
+
+function statOrNull(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /** True when the built CLIs have the verbs an end-to-end run needs. */
@@ -242,8 +291,9 @@ ${opts.unixPluginData ?? ''}
 }
 
 /**
- * Waits until the agent hands a workload of `uid` an X509-SVID for every ID of `ids`, asking as
- * that workload would (`spire-agent api fetch x509 -output json` run under `uid`). Entries reach
+ * Waits until the agent hands a workload of `uid` (and `gid`, default `uid`) an X509-SVID for
+ * every ID of `ids`, asking as that workload would (`spire-agent api fetch x509 -output json`
+ * run under them). Entries reach
  * the agent at its next sync and their SVIDs are minted after that, one sync apart or more when
  * the machine is busy: a test relying on an entry's SVID must wait for it, not for a time.
  * Resolves with the SPIFFE IDs of that last answer (sorted).
@@ -252,12 +302,12 @@ export async function waitForX509Svids(
   agent: AgentProcess,
   ids: readonly string[],
   uid: number,
-  timeoutMs = 60_000,
+  { gid = uid, timeoutMs = 60_000 }: { gid?: number; timeoutMs?: number } = {},
 ): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
-    const res = await agent.cli(['api', 'fetch', 'x509', '-output', 'json'], { uid, gid: uid });
+    const res = await agent.cli(['api', 'fetch', 'x509', '-output', 'json'], { uid, gid });
     if (res.code === 0) {
       const got = (JSON.parse(res.stdout) as { svids?: { spiffe_id: string }[] }).svids ?? [];
       const have = got.map((s) => s.spiffe_id).sort();
@@ -267,7 +317,9 @@ export async function waitForX509Svids(
       last = `exit ${res.code}: ${res.stderr.trim()}`;
     }
     if (Date.now() > deadline) {
-      throw new Error(`uid ${uid} not issued ${ids.join(', ')} in ${timeoutMs} ms (${last})`);
+      throw new Error(
+        `uid ${uid} gid ${gid} not issued ${ids.join(', ')} in ${timeoutMs} ms (${last})`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
