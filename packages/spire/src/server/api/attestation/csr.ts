@@ -66,13 +66,15 @@ export async function readCsr(der: Uint8Array): Promise<ParsedCsr> {
 
 /**
  * The requested key (DER SubjectPublicKeyInfo) of a request whose signature verifies, for callers
- * that take nothing else from it (BatchNewX509SVID takes the names from the entry): the checks
- * and errors of {@link readCsr}, without reading the requested SANs.
+ * that take nothing else from it (BatchNewX509SVID takes the names from the entry). It refuses
+ * exactly what {@link readCsr} refuses, a malformed extension request included, with the same
+ * errors; it only does not collect the requested names.
  */
 export async function readCsrPublicKey(der: Uint8Array): Promise<Buffer> {
   const parts = structure(der);
   const key = (await rawEcKey(der, parts.spki)) ?? publicKey(der, parts.spki);
   checkSignature(der, parts, key);
+  if (parts.attributes) requestedSans(der, parts.attributes);
   return bytesOf(der, parts.spki);
 }
 

@@ -1,7 +1,14 @@
-import { webcrypto } from 'node:crypto';
+import { KeyObject, sign, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { describe, expect, it } from 'vitest';
-import { CsrError, parseCsr, readCsr } from '../../../../src/server/api/attestation/csr.js';
+import {
+  CsrError,
+  parseCsr,
+  readCsr,
+  readCsrPublicKey,
+} from '../../../../src/server/api/attestation/csr.js';
+import { bitString, seq } from '../../../../src/server/credtemplate/der.js';
+import { bytesOf, children, readTlv } from '../../../../src/server/credtemplate/der-reader.js';
 import { makeCsr } from './support.js';
 
 function flipLastByte(der: Uint8Array): Uint8Array {
@@ -155,4 +162,49 @@ async function csrWith(alg: webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGen
     signingAlgorithm,
   });
   return new Uint8Array(csr.rawData);
+}
+
+describe('readCsrPublicKey (BatchNewX509SVID: the key only)', () => {
+  it('returns the key readCsr returns', async () => {
+    const { der, spki } = await makeCsr({
+      uris: ['spiffe://example.org/x'],
+      dns: ['a.example.org'],
+    });
+    expect(Buffer.from(await readCsrPublicKey(der)).equals(spki)).toBe(true);
+    expect((await readCsr(der)).publicKeyDer.equals(spki)).toBe(true);
+  });
+
+  it('refuses what readCsr refuses: bad signature, malformed parts, bad extension request', async () => {
+    const { der } = await makeCsr({ dns: ['a.example.org'] });
+    const cases: [Uint8Array, string][] = [
+      [flipLastByte(der), 'ERR_CSR_BAD_SIGNATURE'],
+      [Uint8Array.of(0x30, 0x00), 'ERR_CSR_MALFORMED'],
+      [await withBrokenSan(), 'ERR_CSR_MALFORMED'],
+    ];
+    for (const [bad, expected] of cases) {
+      expect(await asyncCode(() => readCsr(bad))).toBe(expected);
+      expect(await asyncCode(() => readCsrPublicKey(bad))).toBe(expected);
+    }
+    await expect(readCsrPublicKey(await withBrokenSan())).rejects.toThrow(
+      'csr is not a der pkcs#10 request: bad extension request',
+    );
+  });
+});
+
+/**
+ * A P-256 request whose signature verifies but whose SAN extension is malformed: the DNS name's
+ * length overruns its GeneralNames sequence (X.690 §8.1.3). Re-signed after the change.
+ */
+async function withBrokenSan(): Promise<Uint8Array> {
+  const { der, keys } = await makeCsr({ dns: ['a.example.org'] });
+  const outer = readTlv(der, 0);
+  const [info, algorithm] = children(der, outer);
+  if (!info || !algorithm) throw new Error('makeCsr gave a request without parts');
+  const cri = Buffer.from(bytesOf(der, info));
+  const name = cri.indexOf(Buffer.from('a.example.org'));
+  if (cri[name - 2] !== 0x82 || cri[name - 1] !== 13) throw new Error('unexpected SAN layout');
+  cri[name - 1] = 14;
+  const privateKey = KeyObject.from(keys.privateKey);
+  const signature = sign('sha256', cri, { key: privateKey, dsaEncoding: 'der' });
+  return seq(cri, bytesOf(der, algorithm), bitString(signature));
 }
