@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -42,7 +43,7 @@ export function buildOnce(): void {
 }
 
 const BUILD_LOCK = join(ROOT, 'node_modules', '.spire-ts-build.lock');
-// A lock older than this is left over by a killed process (a build takes seconds).
+// A lock older than this is left over whoever holds it (a build takes seconds).
 const BUILD_LOCK_STALE_MS = 5 * 60_000;
 
 function withBuildLock(build: () => void): void {
@@ -50,11 +51,11 @@ function withBuildLock(build: () => void): void {
   for (;;) {
     try {
       mkdirSync(BUILD_LOCK);
+      writeFileSync(join(BUILD_LOCK, 'pid'), String(process.pid));
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (statOrNull(BUILD_LOCK)?.mtimeMs ?? Date.now());
-      if (age > BUILD_LOCK_STALE_MS) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      if (buildLockAbandoned()) rmSync(BUILD_LOCK, { recursive: true, force: true });
       // buildOnce runs at module load, synchronously: block this process while another builds.
       else Atomics.wait(sleeper, 0, 0, 100);
     }
@@ -63,6 +64,25 @@ function withBuildLock(build: () => void): void {
     build();
   } finally {
     rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
+}
+
+// True when the holder was killed mid-build (its pid is gone) or the lock is far too old.
+function buildLockAbandoned(): boolean {
+  const since = statOrNull(BUILD_LOCK)?.mtimeMs;
+  if (since === undefined) return false;
+  if (Date.now() - since > BUILD_LOCK_STALE_MS) return true;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(BUILD_LOCK, 'pid'), 'utf8'));
+  } catch {
+    return false; // just taken: the pid is being written
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
