@@ -29,6 +29,7 @@ import { createAuthorizedEntriesMethods } from './api/entry-authorized/methods.j
 import { checkHealth, createHealthService } from './api/health/index.js';
 import { createLoggerService, pinoLevelControl } from './api/logger/service.js';
 import { createSvidService } from './api/svid/service.js';
+import { svidStreams } from './api/svid/streams.js';
 import { DatastoreCaJournalStore } from './ca/index.js';
 import type { ServerConfig } from './config/index.js';
 import { buildServerContext } from './runtime/context.js';
@@ -121,6 +122,7 @@ async function start(
   const listeners = await startApiListeners({
     routes: routesFor(ctx, { startedAtMs, serverSvidChain: () => svid.current.chain }),
     interceptors: [authorizationInterceptor(ctx)],
+    rawStreams: svidStreams(ctx),
     bindAddress: config.bind_address,
     bindPort: config.bind_port,
     socketPath: resolve(config.socket_path),

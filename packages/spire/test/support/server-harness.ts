@@ -5,6 +5,8 @@
  * BOTH a temporary Unix socket (callers are `local`) and a TLS loopback port `127.0.0.1:0`
  * presenting the server SVID (callers are `anonymous`, or X.509 callers with an SVID the harness
  * mints: an agent with an attested-node record, an admin listed in `admin_ids`, any workload ID).
+ * As in the server, when the SVID service is given with its agent methods, BatchNewX509SVID and
+ * NewJWTSVID are served on the raw-stream path (`svidStreams`) on both listeners.
  *
  * @example
  * const h = await startServerHarness({ routes: (r) => r.service(Entry, createEntryService(ctx)) });
@@ -34,8 +36,10 @@ import { type Clock, realClock } from '../../src/common/clock/index.js';
 import { parseConfigText } from '../../src/common/config/index.js';
 import { type GrpcServer, serveGrpc } from '../../src/common/grpc/index.js';
 import { createLogger, type SpireLogger } from '../../src/common/log/index.js';
+import { SVID } from '../../src/gen/spire/api/server/svid/v1/svid_pb.js';
 import { authorizationInterceptor } from '../../src/server/api/authorize.js';
 import type { ServerContext } from '../../src/server/api/context.js';
+import { svidStreams } from '../../src/server/api/svid/streams.js';
 import { MemoryCaJournalStore } from '../../src/server/ca/index.js';
 import { buildServerConfig } from '../../src/server/config/index.js';
 import {
@@ -163,12 +167,19 @@ export async function startServerHarness(opts: ServerHarnessOptions = {}): Promi
     for (const [service, impl] of services) router.service(service, impl);
   };
   const interceptors = [authorizationInterceptor(ctx)];
+  // As the server: when the SVID service's agent methods are served, they take the raw streams
+  // (a test's partial SVID service without them stays on Connect alone).
+  const servesAgentSvids = services.some(
+    ([service, impl]) => service === SVID && impl.batchNewX509SVID && impl.newJWTSVID,
+  );
+  const rawStreams = servesAgentSvids ? svidStreams(ctx) : undefined;
   const servers: GrpcServer[] = [];
   try {
     servers.push(
       await serveGrpc({
         routes,
         interceptors,
+        rawStreams,
         listen: { kind: 'unix', path: socketPath, mode: 0o770, dirMode: 0o750 },
       }),
     );
@@ -176,6 +187,7 @@ export async function startServerHarness(opts: ServerHarnessOptions = {}): Promi
       await serveGrpc({
         routes,
         interceptors,
+        rawStreams,
         listen: {
           kind: 'tcp',
           host: '127.0.0.1',

@@ -4,7 +4,10 @@
  * request message is read, then any number of response messages, then the status.
  */
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
 import {
   ACCEPT_ENCODING,
   ACCEPTED_ENCODINGS,
@@ -197,9 +200,14 @@ export class ServerCall {
     } else {
       this.#options.onInternalError(error);
     }
-    return message === ''
-      ? { 'grpc-status': String(code) }
-      : { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
+    const status: Record<string, string> =
+      message === ''
+        ? { 'grpc-status': String(code) }
+        : { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
+    if (error instanceof ConnectError && error.details.length > 0) {
+      status['grpc-status-details-bin'] = statusDetailsBin(error);
+    }
+    return status;
   }
 
   // PROTOCOL-HTTP2 "Compressed-Flag": a set flag means the message is compressed as
@@ -237,6 +245,24 @@ export class ServerCall {
 }
 
 function ignore(): void {}
+
+/**
+ * The `grpc-status-details-bin` trailer of an error with details: a `google.rpc.Status` with the
+ * code, the message and each detail packed in an `Any` (grpc/grpc PROTOCOL-HTTP2 "Responses":
+ * binary headers are base64, sent here unpadded as grpc-go and Connect send them).
+ */
+function statusDetailsBin(error: ConnectError): string {
+  const status = create(StatusSchema, {
+    code: error.code,
+    message: error.rawMessage,
+    details: error.details.map((detail) =>
+      'desc' in detail
+        ? anyPack(detail.desc, create(detail.desc, detail.value))
+        : { typeUrl: `type.googleapis.com/${detail.type}`, value: detail.value },
+    ),
+  });
+  return Buffer.from(toBinary(StatusSchema, status)).toString('base64').replace(/=+$/, '');
+}
 
 function extraMessage(): ConnectError {
   return new ConnectError(

@@ -2,7 +2,8 @@
  * The server API listeners (reference §3.1, §3.3): TLS on `bind_address:bind_port` presenting the
  * server SVID (TLS 1.2+, ALPN h2, client certificate requested but optional; the interceptor
  * verifies it), and the admin Unix socket at `socket_path` (folder 0750, socket 0770). Every
- * call passes the authorization interceptor.
+ * call passes the authorization interceptor, or for the methods taken by `rawStreams` (the
+ * agents' BatchNewX509SVID and NewJWTSVID) the same check made by their stream handler.
  *
  * SVID rotation: the TCP listener stays open and swaps its secure context; connections opened
  * from then on are served the new SVID, open ones keep theirs (their agents verified it when they
@@ -10,7 +11,7 @@
  */
 import { constants } from 'node:crypto';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
-import { type GrpcServer, serveGrpc } from '../../common/grpc/index.js';
+import { type GrpcServer, type RawStreamHandler, serveGrpc } from '../../common/grpc/index.js';
 import { LogField, type SpireLogger } from '../../common/log/index.js';
 import { type ServerSvid, type ServerSvidRotator, tlsCredentials } from './server-svid.js';
 
@@ -25,6 +26,11 @@ export interface ApiListeners {
 export interface ApiListenerOptions {
   readonly routes: (router: ConnectRouter) => void;
   readonly interceptors: Interceptor[];
+  /**
+   * Methods served on the raw HTTP/2 streams before Connect (the agents' hot SVID methods), on
+   * both listeners; each authorizes its calls itself with the same check as the interceptor.
+   */
+  readonly rawStreams?: RawStreamHandler;
   readonly bindAddress: string;
   readonly bindPort: number;
   readonly socketPath: string;
@@ -37,6 +43,7 @@ export async function startApiListeners(opts: ApiListenerOptions): Promise<ApiLi
   const unix = await serveGrpc({
     routes: opts.routes,
     interceptors: opts.interceptors,
+    rawStreams: opts.rawStreams,
     listen: { kind: 'unix', path: opts.socketPath, mode: 0o770, dirMode: 0o750 },
   });
   opts.log.info({ [LogField.Address]: opts.socketPath }, 'Starting Server APIs');
@@ -69,6 +76,7 @@ function serveTcp(opts: ApiListenerOptions, port: number, svid: ServerSvid): Pro
   return serveGrpc({
     routes: opts.routes,
     interceptors: opts.interceptors,
+    rawStreams: opts.rawStreams,
     listen: {
       kind: 'tcp',
       host: opts.bindAddress,

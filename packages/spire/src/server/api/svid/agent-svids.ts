@@ -64,13 +64,27 @@ export async function batchNewX509Svid(
   who: AuthorizedCaller,
   req: BatchNewX509SVIDRequest,
 ): Promise<BatchNewX509SVIDResponse> {
+  return batchResponse(await batchNewX509SvidResults(ctx, log, who, req));
+}
+
+/**
+ * {@link batchNewX509Svid} as the encoded `results`, one per param in order (see
+ * `batch-results.ts`): the gRPC stream handler writes them to the wire without a message.
+ * @throws ConnectError InvalidArgument `missing parameters` for an empty batch
+ */
+export async function batchNewX509SvidResults(
+  ctx: ServerContext,
+  log: SpireLogger,
+  who: AuthorizedCaller,
+  req: BatchNewX509SVIDRequest,
+): Promise<Buffer[]> {
   if (req.params.length === 0) {
     throw statusError(log, Code.InvalidArgument, 'missing parameters');
   }
   const entries = authorizedById(ctx, log, who, new Set(req.params.map((p) => p.entryId)));
   const results: Buffer[] = [];
   for (const param of req.params) results.push(await newX509Svid(ctx, log, param, entries));
-  return batchResponse(results);
+  return results;
 }
 
 /** One item of the batch, as an encoded `Result`. */

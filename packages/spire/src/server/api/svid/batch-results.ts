@@ -19,6 +19,7 @@ import {
 } from '../../../gen/spire/api/server/svid/v1/svid_pb.js';
 
 // Tags: field number << 3 | wire type (0 varint, 2 length-delimited).
+const RESPONSE_RESULTS = 0x0a; // BatchNewX509SVIDResponse.results = 1
 const RESULT_STATUS = 0x0a; // BatchNewX509SVIDResponse.Result.status = 1
 const RESULT_SVID = 0x12; // BatchNewX509SVIDResponse.Result.svid = 2
 const STATUS_CODE = 0x08; // types.Status.code = 1 (int32)
@@ -98,6 +99,24 @@ export function batchResponse(results: readonly Uint8Array[]): BatchNewX509SVIDR
     (data): UnknownField => ({ no: 1, wireType: WireType.LengthDelimited, data }),
   );
   return response;
+}
+
+/**
+ * The wire bytes of a `BatchNewX509SVIDResponse` with these `results` (each from
+ * {@link successResult} or {@link failureResult}): each result behind the tag of field 1, in one
+ * buffer. The same bytes as `toBinary` of {@link batchResponse}, without building the message.
+ */
+export function batchResponseBytes(results: readonly Uint8Array[]): Buffer {
+  let size = 0;
+  for (const result of results) size += 1 + result.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const result of results) {
+    out[at++] = RESPONSE_RESULTS;
+    out.set(result, at);
+    at += result.length;
+  }
+  return out;
 }
 
 /** Bytes of a length-delimited field (tag of one byte) with a body of `size` bytes. */

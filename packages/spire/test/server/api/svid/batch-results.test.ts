@@ -9,6 +9,7 @@ import {
 } from '../../../../src/gen/spire/api/server/svid/v1/svid_pb.js';
 import {
   batchResponse,
+  batchResponseBytes,
   encodeSpiffeIdMessage,
   failureResult,
   successResult,
@@ -76,6 +77,14 @@ describe('BatchNewX509SVID results encoded directly', () => {
       }),
     );
     expect(Buffer.from(ours).equals(Buffer.from(reference))).toBe(true);
+  });
+
+  it('batchResponseBytes writes the same bytes as toBinary of batchResponse, in one buffer', () => {
+    const results = cases.map((c) => c.encoded);
+    const reference = toBinary(BatchNewX509SVIDResponseSchema, batchResponse(results));
+    expect(batchResponseBytes(results).equals(Buffer.from(reference))).toBe(true);
+    // An empty response is zero bytes, as toBinary writes it.
+    expect(batchResponseBytes([]).length).toBe(0);
   });
 
   it('decodes to exactly the values put in', () => {
