@@ -12,7 +12,11 @@ export interface WorkloadSelector {
   readonly value: string;
 }
 
-/** One identity a workload is entitled to: the entry's ID with its current X509-SVID. */
+/**
+ * One identity a workload is entitled to: the entry's ID with its current X509-SVID. The object
+ * itself is the version: the same SVID is the same object, a new SVID a new one. The byte arrays
+ * it gives may be new views of the same held bytes on each read: compare identities, not them.
+ */
 export interface WorkloadX509Identity {
   readonly entryId: string;
   readonly spiffeId: SpiffeId;
