@@ -343,6 +343,7 @@ function rawCall(
   session: http2.ClientHttp2Session,
   path: string,
   body: Buffer,
+  extra: http2.OutgoingHttpHeaders = {},
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const stream = session.request({
@@ -350,6 +351,7 @@ function rawCall(
       ':path': path,
       'content-type': 'application/grpc',
       te: 'trailers',
+      ...extra,
     });
     let headers: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
@@ -437,6 +439,37 @@ describe('request bytes that are not a request (PROTOCOL-HTTP2): a status, never
     });
     // The server still answers on the same connection.
     expect(statusOf(await rawCall(session, JWT, frame(request)))).toEqual({ code: 0, message: '' });
+  });
+
+  it('grpc-timeout (PROTOCOL-HTTP2 "Timeout"): passed is DeadlineExceeded, malformed is Internal', async () => {
+    const session = await rawSession(agent);
+    // The request is never sent whole, so only the deadline can end the call.
+    const stalled = new Promise<RawAnswer>((resolve, reject) => {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': JWT,
+        'content-type': 'application/grpc',
+        'grpc-timeout': '50m',
+      });
+      let headers: http2.IncomingHttpHeaders = {};
+      stream.on('response', (h) => {
+        headers = h;
+      });
+      stream.on('error', reject);
+      stream.on('close', () => resolve({ headers, trailers: {}, body: Buffer.alloc(0) }));
+      stream.write(Buffer.from([0, 0, 0, 0, 10]));
+    });
+    expect(statusOf(await stalled)).toEqual({
+      code: Code.DeadlineExceeded,
+      message: 'deadline exceeded',
+    });
+    const request = toBinary(
+      NewJWTSVIDRequestSchema,
+      create(NewJWTSVIDRequestSchema, { entryId: mine, audience: ['a'] }),
+    );
+    expect(
+      statusOf(await rawCall(session, JWT, frame(request), { 'grpc-timeout': 'soon' })),
+    ).toEqual({ code: Code.Internal, message: 'malformed grpc-timeout "soon"' });
   });
 
   it('a request of exactly 4 MiB is read, then refused by the entry check', async () => {
