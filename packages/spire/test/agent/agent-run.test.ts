@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,10 @@ function io(): CliIo & { err: string[] } {
   };
 }
 
-async function writeConf(extra = ''): Promise<string> {
+async function writeConf(
+  extra = '',
+  keyManager = 'KeyManager "memory" { plugin_data {} }',
+): Promise<string> {
   const path = join(dir, 'agent.conf');
   await writeFile(
     path,
@@ -52,7 +55,7 @@ async function writeConf(extra = ''): Promise<string> {
       ${extra}
     }
     plugins {
-      KeyManager "memory" { plugin_data {} }
+      ${keyManager}
       NodeAttestor "join_token" { plugin_data {} }
       WorkloadAttestor "unix" { plugin_data {} }
     }`,
@@ -77,6 +80,42 @@ describe('spire-agent run', () => {
     controller.abort();
     expect(await running).toBe(0);
     expect(existsSync(join(dir, 'public', 'api.sock'))).toBe(false);
+  });
+
+  it('docs/agent.md: restarted without -joinToken, it reuses the stored SVID and never needs the token again', async () => {
+    const conf = await writeConf(
+      '',
+      `KeyManager "disk" { plugin_data { directory = "${dir}/agent" } }`,
+    );
+    const socket = join(dir, 'public', 'api.sock');
+    const first = new AbortController();
+    const running = runAgent(['-config', conf, '-joinToken', 'run-1'], io(), first.signal);
+    await waitFor(() => existsSync(socket));
+    first.abort();
+    expect(await running).toBe(0);
+
+    const second = new AbortController();
+    const out = io();
+    let exited: number | undefined;
+    const again = runAgent(['-config', conf], out, second.signal).then((code) => {
+      exited = code;
+      return code;
+    });
+    await waitFor(() => existsSync(socket) || exited !== undefined);
+    second.abort();
+
+    expect([await again, out.err.join('')]).toEqual([0, '']);
+    expect(readFileSync(join(dir, 'agent.log'), 'utf8')).toContain('SVID loaded');
+  });
+
+  it('without a stored SVID and without -joinToken, exits 1 saying to pass -joinToken', async () => {
+    const conf = await writeConf();
+    const code = await runAgent(['-config', conf], io(), new AbortController().signal);
+
+    expect(code).toBe(1);
+    expect(readFileSync(join(dir, 'agent.log'), 'utf8')).toContain(
+      'join_token: no join token configured; pass -joinToken or set join_token',
+    );
   });
 
   it('exits 1 naming the problem when the configuration is invalid', async () => {

@@ -8,14 +8,16 @@ export class AgentJoinTokenAttestor implements AgentNodeAttestor {
   readonly name = 'join_token';
   readonly #token: string;
 
+  // An empty token is refused only when attestation needs it: an agent with a stored, usable
+  // SVID restarts without one (docs/agent.md, "a used join token is never sent twice").
   constructor(token: string) {
-    if (token.trim() === '') {
-      throw new Error('join_token: no join token configured; pass -joinToken or set join_token');
-    }
     this.#token = token.trim();
   }
 
   async payload(): Promise<Uint8Array> {
+    if (this.#token === '') {
+      throw new Error('join_token: no join token configured; pass -joinToken or set join_token');
+    }
     return Buffer.from(this.#token, 'utf8');
   }
 
