@@ -1,8 +1,9 @@
 // Server API signing throughput (issue: BatchNewX509SVID >= 5,000 SVIDs/s and at least 0.15 of
 // the raw P-256 sign rate, on one core; NewJWTSVID reported). An agent calls the real SVID
-// service over TLS on loopback with its agent SVID, through the authorization interceptor and the
-// entry cache; each batch carries 50 CSRs made up front, and the server parses and verifies each
-// one on every call (nothing is cached by CSR). Baselines in the same rounds: raw `crypto.sign`
+// service over TLS on loopback with its agent SVID (both methods on the server's raw-stream path,
+// `svidStreams`, as the server serves them), through the authorization check and the entry
+// cache; each batch carries 50 CSRs made up front, and the server parses and verifies each one
+// on every call (nothing is cached by CSR). Baselines in the same rounds: raw `crypto.sign`
 // P-256 (DER) and ES256 (P1363), the floor of each path; rounds alternate the API and its
 // baseline so both see the same host load.
 //
