@@ -80,7 +80,10 @@ function tlsClient(svid?: HarnessSvid): grpc.Client {
     // The server SVID names a SPIFFE ID, not a host: trust comes from the bundle.
     { checkServerIdentity: () => undefined },
   );
-  const client = new grpc.Client(`127.0.0.1:${h.tcpPort}`, credentials);
+  // SNI names no IP address (RFC 6066 §3); trust comes from the bundle, not the name.
+  const client = new grpc.Client(`127.0.0.1:${h.tcpPort}`, credentials, {
+    'grpc.ssl_target_name_override': 'spire-server',
+  });
   clients.push(client);
   return client;
 }
