@@ -32,8 +32,10 @@ export interface LoggerHandle {
  */
 export function createLogger(opts: LoggerOptions = {}): LoggerHandle {
   const now = opts.now ?? (() => new Date());
-  const fd = opts.file === undefined ? undefined : openSync(opts.file, 'a', 0o640);
+  let fd = opts.file === undefined ? undefined : openSync(opts.file, 'a', 0o640);
   const out = opts.stream ?? process.stderr;
+  // After close(), lines still logged (a callback finishing during shutdown) go to the stream:
+  // the closed fd number may already name another file.
   const emit = (line: string) => (fd === undefined ? out.write(line) : writeSync(fd, line));
   const format = opts.format === 'json' ? jsonLine : textLine;
   const destination = {
@@ -55,7 +57,13 @@ export function createLogger(opts: LoggerOptions = {}): LoggerHandle {
     destination,
   );
   trees.set(logger, newTree());
-  return { logger, close: () => fd !== undefined && closeSync(fd) };
+  const close = () => {
+    if (fd === undefined) return;
+    const open = fd;
+    fd = undefined;
+    closeSync(open);
+  };
+  return { logger, close };
 }
 
 /**

@@ -145,4 +145,21 @@ describe('log_file', () => {
     );
     expect(statSync(file).mode & 0o777).toBe(0o640 & ~process.umask());
   });
+
+  it('a line logged after close() goes to the stream, never to the closed (maybe reused) fd', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'spire-log-')), 'agent.log');
+    const lines: string[] = [];
+    const h = createLogger({
+      file,
+      now: () => AT,
+      stream: { write: (l: string) => lines.push(l) },
+    });
+    h.logger.info('before');
+    h.close();
+
+    expect(() => h.logger.error('late')).not.toThrow();
+    expect(readFileSync(file, 'utf8')).toBe('time="2024-01-02T03:04:05Z" level=info msg=before\n');
+    expect(lines).toEqual(['time="2024-01-02T03:04:05Z" level=error msg=late\n']);
+    expect(() => h.close()).not.toThrow();
+  });
 });
