@@ -8,6 +8,8 @@ export const GrpcServerErrorCode = {
   PlaintextNotLoopback: 'ERR_GRPC_PLAINTEXT_NOT_LOOPBACK',
   /** Something other than a socket already sits at the socket path. */
   PathNotSocket: 'ERR_GRPC_SOCKET_PATH_NOT_SOCKET',
+  /** A running process still listens on the socket path. */
+  SocketInUse: 'ERR_GRPC_SOCKET_IN_USE',
   /** The listener could not be opened. */
   Listen: 'ERR_GRPC_LISTEN',
 } as const;

@@ -200,7 +200,7 @@ async function startListening(
   const listening = once(server, 'listening');
   try {
     if (listen.kind === 'unix') {
-      prepareSocketPath(listen.path, listen.dirMode ?? DEFAULT_DIR_MODE);
+      await prepareSocketPath(listen.path, listen.dirMode ?? DEFAULT_DIR_MODE);
       bindWithMode(listen.path, listen.mode, () => server.listen(listen.path));
     } else {
       server.listen(listen.port, listen.host);

@@ -106,6 +106,20 @@ describe('serveGrpc on a unix socket', () => {
     expect(res.status).toBe(Serving.SERVING);
   });
 
+  it('refuses to take over a socket a running server still listens on (ERR_GRPC_SOCKET_IN_USE)', async () => {
+    const path = join(dir, 'live.sock');
+    server = await serveGrpc({ routes: healthRoutes, listen: { kind: 'unix', path, mode: 0o700 } });
+
+    const second = serveGrpc({ routes: healthRoutes, listen: { kind: 'unix', path, mode: 0o700 } });
+
+    await expect(second).rejects.toMatchObject({
+      code: 'ERR_GRPC_SOCKET_IN_USE',
+      message: `socket path ${path} is in use by a running process: stop that process or choose another socket path`,
+    });
+    // The running server keeps its socket and its clients.
+    expect((await unixClient(path).check({})).status).toBe(Serving.SERVING);
+  });
+
   it('refuses to remove a regular file at the socket path (ERR_GRPC_SOCKET_PATH_NOT_SOCKET)', async () => {
     const path = join(dir, 'not-a-socket');
     writeFileSync(path, 'keep me');
