@@ -7,6 +7,7 @@ import {
 } from '../../gen/spire/api/server/agent/v1/agent_pb.js';
 import { clientError } from '../client/errors.js';
 import { Outbox } from '../client/outbox.js';
+import { streamCall } from '../client/stream-deadline.js';
 import { RPC_TIMEOUT_MS } from '../client/transport.js';
 import type { AgentNodeAttestor } from '../plugin/nodeattestor/node-attestor.js';
 import { AgentAttestorError, AgentAttestorErrorCode } from './errors.js';
@@ -42,9 +43,10 @@ export async function attestNode(
     }),
   );
   const client = createClient(Agent, transport);
+  const call = streamCall('attest agent', { timeoutMs: RPC_TIMEOUT_MS });
   try {
     let rounds = 0;
-    for await (const resp of client.attestAgent(outbox, { timeoutMs: RPC_TIMEOUT_MS })) {
+    for await (const resp of client.attestAgent(outbox, call.options)) {
       if (resp.step.case === 'result') {
         const svid = resp.step.value.svid;
         if (!svid || svid.certChain.length === 0) break;
@@ -64,6 +66,7 @@ export async function attestNode(
     );
   } finally {
     outbox.close();
+    call.done();
   }
   throw new AgentAttestorError(
     AgentAttestorErrorCode.Attestation,

@@ -10,6 +10,7 @@ import type { Entry } from '../../gen/spire/api/types/entry_pb.js';
 import { AgentClientError, AgentClientErrorCode } from './errors.js';
 import { Outbox } from './outbox.js';
 import type { FetchedEntries, KnownEntry } from './server-api.js';
+import { streamCall } from './stream-deadline.js';
 
 /** The server's page size for authorized entries (reference §3.3). */
 export const SYNC_PAGE_SIZE = 500;
@@ -35,12 +36,14 @@ export async function syncAuthorizedEntries(
 ): Promise<FetchedEntries> {
   const outbox = new Outbox<SyncAuthorizedEntriesRequest>();
   outbox.push(create(SyncAuthorizedEntriesRequestSchema, {}));
-  const responses = client.syncAuthorizedEntries(outbox, options)[Symbol.asyncIterator]();
+  const call = streamCall('entry sync', options);
+  const responses = client.syncAuthorizedEntries(outbox, call.options)[Symbol.asyncIterator]();
   try {
     return await runSync(responses, outbox, known);
   } finally {
     outbox.close();
-    await responses.return?.();
+    call.done();
+    await responses.return?.().catch(() => undefined);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Client } from '@connectrpc/connect';
+import { type CallOptions, type Client, Code, ConnectError } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import type { KnownEntry } from '../../../src/agent/client/server-api.js';
 import { syncAuthorizedEntries } from '../../../src/agent/client/sync-entries.js';
@@ -6,8 +6,11 @@ import type {
   Entry as EntryService,
   SyncAuthorizedEntriesRequest,
 } from '../../../src/gen/spire/api/server/entry/v1/entry_pb.js';
+import { Entry } from '../../../src/gen/spire/api/server/entry/v1/entry_pb.js';
+import { createAuthorizedEntriesMethods } from '../../../src/server/api/entry-authorized/methods.js';
 import { syncAuthorizedEntries as serveSync } from '../../../src/server/api/entry-authorized/sync.js';
 import type { RegistrationEntry } from '../../../src/server/datastore/index.js';
+import { startServerHarness } from '../../support/server-harness.js';
 
 function serverEntry(id: string, revisionNumber: number, createdAt = 1_900_000_000) {
   const entry: RegistrationEntry = {
@@ -112,5 +115,56 @@ describe('agent SyncAuthorizedEntries (reference §3.3)', () => {
     expect(result.kept).toEqual([]);
     expect(result.fetched.map((e) => e.id)).toEqual(['e1', 'e2']);
     expect(idRequests).toEqual([]);
+  });
+
+  it('leaves no deadline timer behind once a real sync is over (a stopping agent exits at once)', async () => {
+    const h = await startServerHarness({
+      services: (ctx) => [[Entry, createAuthorizedEntriesMethods(ctx)]],
+    });
+    try {
+      const agent = await h.attestedAgent('/spire/agent/join_token/sync-timer');
+      const created = await h.datastore.createEntries([
+        {
+          parentId: agent.svid.id,
+          spiffeId: 'spiffe://example.org/w',
+          selectors: [{ type: 'unix', value: 'uid:1' }],
+        },
+      ]);
+      await h.ctx.changed.entries(created.map((r) => (r.ok ? r.entry.id : '')));
+      const client = h.withSvid(Entry, agent.svid);
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      await syncAuthorizedEntries(client, new Map(), { timeoutMs: 30_000 }); // warm the connection
+      const before = timers();
+
+      const result = await syncAuthorizedEntries(client, new Map(), { timeoutMs: 30_000 });
+
+      expect([result.fetched.map((e) => e.spiffeId?.path), timers()]).toEqual([['/w'], before]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a server that never answers is cut off at the deadline with DeadlineExceeded', async () => {
+    let sawAbort = false;
+    const client = {
+      syncAuthorizedEntries: (_requests: unknown, options: CallOptions) => ({
+        async *[Symbol.asyncIterator]() {
+          const signal = options.signal as AbortSignal;
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+          sawAbort = true;
+          throw ConnectError.from(signal.reason);
+        },
+      }),
+    } as unknown as Client<typeof EntryService>;
+
+    const err = await syncAuthorizedEntries(client, new Map(), { timeoutMs: 50 }).catch(
+      (e: unknown) => ConnectError.from(e),
+    );
+
+    expect([sawAbort, err?.code, err?.rawMessage]).toEqual([
+      true,
+      Code.DeadlineExceeded,
+      'entry sync timed out',
+    ]);
   });
 });
