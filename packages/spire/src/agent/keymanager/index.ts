@@ -1,2 +1,2 @@
-export { buildCsr, keyTypeOf } from './csr.js';
+export { buildCsr, buildWorkloadCsr, keyTypeOf } from './csr.js';
 export { AGENT_SVID_KEY_IDS, type AgentSvidKey, AgentSvidKeys } from './svid-keys.js';

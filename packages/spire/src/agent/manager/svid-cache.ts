@@ -1,4 +1,4 @@
-import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { SpiffeId } from '@spire-ts/spiffe';
 import { type CachedEntry, EntryInterner } from './entry.js';
 import { chainValidity } from './rotation.js';
@@ -27,12 +27,12 @@ export class CachedSvid implements WorkloadX509Identity {
 
   /**
    * Builds the cached form of a freshly minted (and already verified) SVID: the chain's DER
-   * (leaf first) and the key, copied into one buffer, with the times read from the certificates.
+   * (leaf first) and the PKCS#8 DER key, copied into one buffer, with the times read from the
+   * certificates.
    */
-  constructor(entry: CachedEntry, certificates: readonly X509Certificate[], privateKey: KeyObject) {
+  constructor(entry: CachedEntry, certificates: readonly X509Certificate[], key: Uint8Array) {
     const leaf = certificates[0];
     if (!leaf) throw new RangeError('an X509-SVID chain holds at least its leaf certificate');
-    const key = privateKey.export({ type: 'pkcs8', format: 'der' });
     const chain = certificates.map((cert) => cert.raw);
     const { notBeforeMs, notAfterMs } = chainValidity(certificates);
     this.entry = entry;
@@ -97,9 +97,9 @@ export class CachedSvid implements WorkloadX509Identity {
 export function cachedSvid(
   entry: CachedEntry,
   certificates: readonly X509Certificate[],
-  privateKey: KeyObject,
+  pkcs8: Uint8Array,
 ): CachedSvid {
-  return new CachedSvid(entry, certificates, privateKey);
+  return new CachedSvid(entry, certificates, pkcs8);
 }
 
 // X.509 validity times are whole seconds; a certificate time that is not (it cannot be, once

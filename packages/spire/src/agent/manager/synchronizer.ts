@@ -1,4 +1,3 @@
-import { type KeyObject, X509Certificate } from 'node:crypto';
 import type { SpiffeBundle } from '@spire-ts/spiffe';
 import { TrustDomain, X509Svid } from '@spire-ts/spiffe';
 import type { Timer } from '../../common/clock/index.js';
@@ -6,8 +5,8 @@ import { LogField } from '../../common/log/index.js';
 import type { X509SVID } from '../../gen/spire/api/types/x509svid_pb.js';
 import { bundleFromProto } from '../client/bundle.js';
 import type { ServerApi } from '../client/server-api.js';
-import { buildCsr } from '../keymanager/csr.js';
-import { newPrivateKey } from '../plugin/keymanager/index.js';
+import { buildWorkloadCsr } from '../keymanager/csr.js';
+import { newWorkloadKey, type WorkloadKey } from '../plugin/keymanager/index.js';
 import { type CachedEntry, cachedEntry } from './entry.js';
 import type { CacheManager, CacheManagerOptions } from './manager.js';
 import { entryFields } from './manager.js';
@@ -179,10 +178,11 @@ export class Synchronizer {
   }
 
   async #mintBatch(api: ServerApi, batch: readonly CachedEntry[]): Promise<void> {
-    const keys = await Promise.all(batch.map(() => newPrivateKey(this.#o.keyType)));
+    // Keys as DER, not KeyObjects: native key objects would linger until a full GC (issue 4).
+    const keys = await Promise.all(batch.map(() => newWorkloadKey(this.#o.keyType)));
     const requests = batch.map((entry, i) => ({
       entryId: entry.id,
-      csr: buildCsr(keys[i] as never),
+      csr: buildWorkloadCsr(keys[i] as WorkloadKey),
     }));
     const results = await api.newX509Svids(requests);
     batch.forEach((entry, i) => {
@@ -191,19 +191,19 @@ export class Synchronizer {
         this.#o.log.warn(entryFields(entry), 'Failed to mint X509 SVID');
         return;
       }
-      this.#store(entry, proto, keys[i] as never);
+      this.#store(entry, proto, keys[i] as WorkloadKey);
     });
   }
 
-  #store(entry: CachedEntry, proto: X509SVID, key: KeyObject): void {
+  #store(entry: CachedEntry, proto: X509SVID, key: WorkloadKey): void {
     const { manager, log } = this.#o;
     try {
-      const chain = proto.certChain.map((der) => new X509Certificate(der));
-      const svid = X509Svid.parse(chain, key);
+      // Every X509-SVID rule of the SDK's parse, and the key must be the leaf's.
+      const svid = X509Svid.parse(proto.certChain, key.pkcs8);
       if (!svid.id.equals(entry.spiffeId)) {
         throw new Error(`svid is for ${svid.id}, entry is for ${entry.spiffeId}`);
       }
-      manager.cache.putSvid(cachedSvid(entry, svid.certificates, key));
+      manager.cache.putSvid(cachedSvid(entry, svid.certificates, key.pkcs8));
     } catch (err) {
       log.warn(
         { ...entryFields(entry), [LogField.Error]: err },

@@ -35,7 +35,7 @@ async function minted() {
   if (!leaf) throw new Error('the fake CA minted no leaf');
   const chain = [new X509Certificate(leaf), shortCa.root];
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
-  return { svid: new CachedSvid(entry(A), chain, key), chain, pkcs8 };
+  return { svid: new CachedSvid(entry(A), chain, pkcs8), chain, pkcs8 };
 }
 
 describe('CachedSvid: one object per SVID, chain and key in one buffer (issue 4)', () => {

@@ -11,5 +11,7 @@ export {
   AgentKeyManagerErrorCode,
   type AgentKeyType,
   newPrivateKey,
+  newWorkloadKey,
+  type WorkloadKey,
 } from './key-manager.js';
 export { MemoryKeyManager } from './memory/memory.js';
