@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -154,6 +154,31 @@ describe('spire-agent api fetch x509', () => {
       code: 1,
       stdout: '',
       stderr: 'rpc error: code = PermissionDenied desc = no identity issued\n',
+    });
+  });
+
+  it('-write into a folder that does not exist says to create it, exit 1, nothing written', async () => {
+    const missing = join(dir, 'no-such-folder');
+
+    const got = await agent(['api', 'fetch', 'x509', '-write', missing, '--']);
+
+    expect(got).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `-write: folder ${missing} does not exist; create it first (mkdir -p ${missing})\n`,
+    });
+  });
+
+  it('-write naming a file instead of a folder is refused, exit 1', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+
+    const got = await agent(['api', 'fetch', 'x509', '-write', file, '--']);
+
+    expect(got).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `-write: ${file} is not a folder; give the folder to write into\n`,
     });
   });
 

@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { X509SVIDResponseSchema } from '@spire-ts/spiffe/workload-proto';
 import type { Command } from '../../../common/cli/command.js';
@@ -25,6 +25,9 @@ function fetchX509(name: string): Command {
     SYNOPSIS,
     FLAGS,
     async ({ flags, conn, io, output }) => {
+      const dir = String(flags['write']);
+      // Checked before asking the agent, so a typo costs no call (JSON output ignores -write).
+      if (dir !== '' && output !== 'json') checkWriteDir(resolve(io.cwd, dir));
       const started = process.hrtime.bigint();
       const resp = await firstOf((signal) => conn.api.fetchX509SVID({}, callOptions(conn, signal)));
       const elapsed = goElapsed(process.hrtime.bigint() - started);
@@ -36,7 +39,6 @@ function fetchX509(name: string): Command {
 
       const svids = parseX509Response(resp);
       if (!flags['silent']) io.stdout.write(formatX509Response(svids, elapsed));
-      const dir = String(flags['write']);
       if (dir !== '') writeSvids(resolve(io.cwd, dir), svids, io.stdout);
     },
     [OUTPUT_FLAG],
@@ -95,8 +97,30 @@ function writePrivate(path: string, text: string) {
   writeWithMode(path, text, 0o600);
 }
 
+/** `-write DIR` must name an existing folder: SPIRE writes into it and creates nothing. */
+function checkWriteDir(dir: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new Error(`-write: folder ${dir} does not exist; create it first (mkdir -p ${dir})`);
+  }
+  if (!isDir) throw new Error(`-write: ${dir} is not a folder; give the folder to write into`);
+}
+
 // The mode option applies only to new files: set it again for one left by an earlier run.
 function writeWithMode(path: string, text: string, mode: number) {
-  writeFileSync(path, text, { mode });
-  chmodSync(path, mode);
+  try {
+    writeFileSync(path, text, { mode });
+    chmodSync(path, mode);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied; choose a folder this user can write to'
+        : err instanceof Error
+          ? err.message
+          : String(err);
+    throw new Error(`failed to write ${path}: ${why}`, { cause: err });
+  }
 }
