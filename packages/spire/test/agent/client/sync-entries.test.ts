@@ -157,7 +157,8 @@ describe('agent SyncAuthorizedEntries (reference §3.3)', () => {
       }),
     } as unknown as Client<typeof EntryService>;
 
-    const err = await syncAuthorizedEntries(client, new Map(), { timeoutMs: 50 }).catch(
+    const err = await syncAuthorizedEntries(client, new Map(), { timeoutMs: 50 }).then(
+      () => undefined,
       (e: unknown) => ConnectError.from(e),
     );
 
