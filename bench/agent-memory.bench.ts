@@ -2,13 +2,14 @@
 //
 // Each run is a fresh agent-side process in which the real CacheManager syncs as a real agent
 // does with 10,000 authorized entries: it fetches the entries and the bundle and mints the
-// 10,000 SVIDs 500 CSRs per call, each key made by the agent's newPrivateKey with its CSR. The
+// 10,000 SVIDs 500 CSRs per call, each key made as DER by the agent's newWorkloadKey. The
 // server side (entries, and a CA signing the CSRs) runs in a child process
 // (test/agent/runtime/server-process.ts), so this process receives protobuf bytes only, as from
 // gRPC, and does no signing of its own. Two syncs per run:
 //   1. every SVID built is dropped instead of stored (entries are cached): the RSS it leaves is
-//      minting's own leftovers (native key and certificate objects, which V8 does not count and
-//      frees only at a full GC, and the allocator's high-water), and it warms the allocator up;
+//      minting's own leftovers (the native key and certificate objects X509Svid.parse makes to
+//      check each SVID, which V8 does not count and frees only at a full GC, and the allocator's
+//      high-water), and it warms the allocator up;
 //   2. the same 10,000 SVIDs minted again, cached (`cache` mode) or dropped again (`mint-only`
 //      mode, the baseline doing the same work and holding nothing). Cache minus mint-only is what
 //      holding the SVIDs costs.
