@@ -149,14 +149,17 @@ console.log(
     `${(rawUs / coreUs).toFixed(3)}`,
 );
 
-const ratio = x509.opsPerSec / raw.opsPerSec;
+// The issue's goal is measured through the API (`npm run bench -- server-api`); here only the
+// BatchNewX509SVID core is set against it, as the ceiling the API can reach. Minting alone
+// (the `x509` row) skips the CSR check and is not comparable to the goal.
+const ratio = core.opsPerSec / raw.opsPerSec;
 console.log(`leaf certificate: ${probe.der.length} bytes`);
 console.log(
-  `X.509-SVID API path: ${x509.opsPerSec.toFixed(0)}/s (goal >= ${GOAL_RATE}), ` +
-    `ratio to raw sign ${ratio.toFixed(3)} (goal >= ${GOAL_RATIO})`,
+  `BatchNewX509SVID core without transport: ${core.opsPerSec.toFixed(0)}/s (API goal >= ${GOAL_RATE}), ` +
+    `ratio to raw sign ${ratio.toFixed(3)} (API goal >= ${GOAL_RATIO}); the API figure is server-api's`,
 );
-if (x509.opsPerSec < GOAL_RATE || ratio < GOAL_RATIO) {
-  console.log('goal missed on this run (shared hosts vary by +-35%: rerun before concluding)');
+if (core.opsPerSec < GOAL_RATE || ratio < GOAL_RATIO) {
+  console.log('even the core alone misses the API goal on this run');
 }
 
 /** The signed CertificationRequestInfo and the signature bytes of a DER CSR (RFC 2986 §4.2). */
