@@ -4,7 +4,13 @@
  * request message is read, then any number of response messages, then the status.
  */
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { create, toBinary } from '@bufbuild/protobuf';
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageShape,
+  toBinary,
+} from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
@@ -91,6 +97,23 @@ export class ServerCall {
     const data = await gunzipMessage(message.data, this.#options.readMaxBytes);
     if (this.#abort.signal.aborted) throw this.#abort.signal.reason;
     return data;
+  }
+
+  /**
+   * {@link readMessage}, decoded as `schema`; bytes that are not that message are Internal
+   * `<parseError>: <reason>` (each service keeps the wording its clients know).
+   */
+  async readRequest<D extends DescMessage>(
+    schema: D,
+    parseError: string,
+  ): Promise<MessageShape<D>> {
+    const bytes = await this.readMessage();
+    try {
+      return fromBinary(schema, bytes);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new ConnectError(`${parseError}: ${reason}`, Code.Internal);
+    }
   }
 
   #readOne(): Promise<ReceivedMessage> {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http2';
-import { type DescMessage, fromBinary, type MessageShape } from '@bufbuild/protobuf';
+import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import {
   JWTBundlesRequestSchema,
@@ -121,7 +121,7 @@ async function serveCall(handler: WorkloadApiHandler, call: ServerCall, incoming
     if (incoming.headers[SECURITY_HEADER] !== 'true') throw WorkloadStatus.securityHeaderMissing();
     if (method.kind === 'refused') throw method.status();
 
-    const request = decode(method.request, await call.readMessage());
+    const request = await call.readRequest(method.request, 'failed to parse the request message');
     const context: WorkloadCall = { peer: incoming.peer, signal: call.signal };
     if (method.kind === 'unary') {
       call.send(await method.run(handler, request as never, context));
@@ -133,15 +133,6 @@ async function serveCall(handler: WorkloadApiHandler, call: ServerCall, incoming
     call.end();
   } catch (err) {
     call.end(err);
-  }
-}
-
-function decode(schema: DescMessage, bytes: Uint8Array) {
-  try {
-    return fromBinary(schema, bytes);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ConnectError(`failed to parse the request message: ${reason}`, Code.Internal);
   }
 }
 

@@ -10,14 +10,7 @@
  * Anything else (other methods, other content types such as `application/grpc+json`, other HTTP
  * methods) is left to Connect.
  */
-import {
-  create,
-  type DescMessage,
-  fromBinary,
-  type MessageShape,
-  toBinary,
-} from '@bufbuild/protobuf';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { create, type DescMessage, type MessageShape, toBinary } from '@bufbuild/protobuf';
 import {
   isGrpcProtoContentType,
   type PeerInfo,
@@ -123,7 +116,8 @@ async function serveCall(
 ): Promise<void> {
   try {
     // As Connect: the request is read and parsed before the caller is authorized.
-    const request = decode(method.request, await call.readMessage());
+    // Connect's wording for bytes that are not the method's message.
+    const request = await call.readRequest(method.request, 'parse binary');
     const who = await authorizeCall(ctx, path, peer);
     const log = requestLog(ctx, method.name, who);
     const response = await method.run(ctx, log, who, request);
@@ -131,15 +125,5 @@ async function serveCall(
     call.end();
   } catch (err) {
     call.end(err);
-  }
-}
-
-/** Connect's wording for a request that is not the method's message (`parse binary: ...`). */
-function decode(schema: DescMessage, bytes: Uint8Array) {
-  try {
-    return fromBinary(schema, bytes);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ConnectError(`parse binary: ${reason}`, Code.Internal);
   }
 }
