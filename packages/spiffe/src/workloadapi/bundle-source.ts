@@ -38,12 +38,7 @@ export class BundleSource extends SourceCore implements X509BundleSource, JwtBun
         source.#jwt = set;
       },
     };
-    try {
-      await source.start([x509, jwt] as Feed<unknown>[], options.timeoutMs);
-    } catch (err) {
-      source.close();
-      throw err;
-    }
+    await source.start([x509, jwt] as Feed<unknown>[], options.timeoutMs);
     return source;
   }
 

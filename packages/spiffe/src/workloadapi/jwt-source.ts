@@ -39,12 +39,7 @@ export class JwtSource extends SourceCore implements JwtBundleSource {
         source.#bundles = set;
       },
     };
-    try {
-      await source.start([feed as Feed<unknown>], options.timeoutMs);
-    } catch (err) {
-      source.close();
-      throw err;
-    }
+    await source.start([feed as Feed<unknown>], options.timeoutMs);
     return source;
   }
 

@@ -39,14 +39,25 @@ export class SourceCore extends EventEmitter {
     this.client = options.client ?? new WorkloadApiClient(options);
   }
 
-  /** Starts the feeds; resolves when each delivered one update, rejects on timeout or a fatal error. */
-  protected start(feeds: Feed<unknown>[], timeoutMs = DEFAULT_SOURCE_TIMEOUT_MS): Promise<void> {
+  /**
+   * Starts the feeds; resolves when each delivered one update, rejects on timeout or a fatal
+   * error, after closing the source (a source that failed to start holds no watch or client).
+   */
+  protected async start(
+    feeds: Feed<unknown>[],
+    timeoutMs = DEFAULT_SOURCE_TIMEOUT_MS,
+  ): Promise<void> {
     const firsts = feeds.map((feed) => this.#run(feed));
-    return this.#withTimeout(
-      Promise.all(firsts).then(() => {}),
-      feeds,
-      timeoutMs,
-    );
+    try {
+      await this.#withTimeout(
+        Promise.all(firsts).then(() => {}),
+        feeds,
+        timeoutMs,
+      );
+    } catch (err) {
+      this.close();
+      throw err;
+    }
   }
 
   /** Throws `ERR_WORKLOADAPI_CLOSED` once closed. */

@@ -48,12 +48,7 @@ export class X509Source extends SourceCore implements X509BundleSource {
         source.#context = ctx;
       },
     };
-    try {
-      await source.start([feed as Feed<unknown>], options.timeoutMs);
-    } catch (err) {
-      source.close();
-      throw err;
-    }
+    await source.start([feed as Feed<unknown>], options.timeoutMs);
     return source;
   }
 
