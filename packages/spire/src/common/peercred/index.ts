@@ -5,6 +5,7 @@ export {
   type PeerCredentials,
   peerCredentials,
 } from './peer-credentials.js';
+export { readProcFileSync } from './proc-file.js';
 export {
   parseStartTime,
   processStartTime,

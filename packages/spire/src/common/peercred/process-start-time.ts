@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import { PeerCredError, PeerCredErrorCode } from './errors.js';
+import { readProcFileSync } from './proc-file.js';
 
 // proc(5): starttime is field 22 of /proc/<pid>/stat; fields 3.. follow the ')' that closes comm.
 const STARTTIME_AFTER_COMM = 22 - 3;
@@ -29,7 +29,7 @@ export function processStartTimeSync(pid: number, procRoot = '/proc'): bigint {
   checkPid(pid);
   let text: string;
   try {
-    text = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    text = readProcFileSync(`${procRoot}/${pid}/stat`);
   } catch (err) {
     throw statError(pid, err);
   }
@@ -61,14 +61,7 @@ function statError(pid: number, err: unknown): PeerCredError {
 export function parseStartTime(text: string, pid: number): bigint {
   // comm (field 2) is in parentheses and may itself contain spaces and ')': cut at the last one.
   const close = text.lastIndexOf(')');
-  const field =
-    close < 0
-      ? undefined
-      : text
-          .slice(close + 1)
-          .trim()
-          .split(/\s+/)[STARTTIME_AFTER_COMM];
-
+  const field = close < 0 ? undefined : nthField(text, close + 1, STARTTIME_AFTER_COMM);
   if (field === undefined || !/^\d+$/.test(field)) {
     throw new PeerCredError(
       PeerCredErrorCode.ProcStat,
@@ -76,4 +69,22 @@ export function parseStartTime(text: string, pid: number): bigint {
     );
   }
   return BigInt(field);
+}
+
+// The whitespace-separated field `n` (from 0) of text[from..], or undefined: found by scanning,
+// without splitting the whole line into strings (this runs on every Workload API call).
+function nthField(text: string, from: number, n: number): string | undefined {
+  let i = from;
+  for (let field = 0; ; field++) {
+    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+    if (i === text.length) return undefined;
+    const start = i;
+    while (i < text.length && !isSpace(text.charCodeAt(i))) i++;
+    if (field === n) return text.slice(start, i);
+  }
+}
+
+// What /\s/ matched in the ASCII range: space, tab, newline, vertical tab, form feed, return.
+function isSpace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
 }

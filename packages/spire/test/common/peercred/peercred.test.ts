@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import {
   parseStartTime,
   peerCredentials,
   processStartTime,
+  readProcFileSync,
 } from '../../../src/common/peercred/index.js';
 
 // The child connects, then waits for one byte from the server before it exits, so its pid is
@@ -123,6 +124,8 @@ describe('parseStartTime', () => {
   it.each([
     ['a plain comm', `42 (node) ${tail}`, 987654n],
     ['a comm with spaces and a closing parenthesis', `42 (a) b (c) ${tail}`, 987654n],
+    ['tabs, runs of spaces and a newline', `42 (x)\t${tail.replaceAll(' ', '  ')}\n`, 987654n],
+    ['the start time as the last field', `42 (x) ${tail.split(' 20 ')[0]}`, 987654n],
   ])('reads the start time from %s', (_name, text, want) => {
     expect(parseStartTime(text, 42)).toBe(want);
   });
@@ -131,9 +134,35 @@ describe('parseStartTime', () => {
     ['no closing parenthesis', '42 node S 1 2'],
     ['too few fields', '42 (node) S 1 2 3'],
     ['a non-numeric start time', `42 (node) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 x`],
+    ['a start time with a sign', `42 (node) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 +7`],
+    ['only spaces after the comm', '42 (node)    \n'],
   ])('rejects stat text with %s as ERR_PEERCRED_PROC_STAT', (_name, text) => {
     expect(() => parseStartTime(text, 42)).toThrow(
       expect.objectContaining({ code: 'ERR_PEERCRED_PROC_STAT' }),
+    );
+  });
+});
+
+describe('readProcFileSync', () => {
+  it.each([
+    ['an empty file', ''],
+    ['a short file', 'Name:\tx\nUid:\t1\n'],
+    ['a file past the first buffer size', 'a'.repeat(4096) + 'é\n'.repeat(3000)],
+  ])('reads %s whole, byte for byte as latin1', (_name, content) => {
+    const path = join(dir, 'file.txt');
+    writeFileSync(path, content);
+    expect(readProcFileSync(path)).toBe(Buffer.from(content).toString('latin1'));
+  });
+
+  it('reads a procfs file of this process as the kernel gives it', () => {
+    const text = readProcFileSync(`/proc/${process.pid}/stat`);
+    expect(text.startsWith(`${process.pid} (`)).toBe(true);
+    expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it("throws Node's ENOENT for a missing file", () => {
+    expect(() => readProcFileSync(join(dir, 'missing'))).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
     );
   });
 });

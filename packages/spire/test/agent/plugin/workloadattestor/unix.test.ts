@@ -143,6 +143,37 @@ describe('proc status and account files parsing', () => {
     expect(() => parseProcStatus('Name:\tx\n')).toThrow('process status has no Uid or Gid line');
   });
 
+  it.each([
+    ['keys on the first line, no trailing newline', 'Uid:\t1 2 3 4\nGid:\t5 6 7 8', 2, 6, []],
+    ['no Groups line', 'Name:\tw\nUid:\t1\t2\t2\t2\nGid:\t3\t4\t4\t4\n', 2, 4, []],
+    ['a key inside another line is not a key', 'XUid:\t9 9\nUid:\t1 2\nGid:\t3 4\n', 2, 4, []],
+    ['a name that looks like a key', 'Name:\tUid:\t0 0\nUid:\t1 2\nGid:\t3 4\n', 2, 4, []],
+    ['many groups', 'Uid:\t0 7\nGid:\t0 8\nGroups:\t1  2\t3 \n', 7, 8, [1, 2, 3]],
+    ['a key listed twice (last wins)', 'Uid:\t0 1\nGid:\t0 2\nUid:\t0 3\n', 3, 2, []],
+  ])('reads the status lines with %s', (_name, text, euid, egid, groups) => {
+    expect(parseProcStatus(text)).toEqual({ euid, egid, groups });
+  });
+
+  it.each([
+    ['an empty Uid line', 'Uid:\nGid:\t1 1\n', 'process status has an empty id line'],
+    ['a non-numeric id', 'Uid:\t1 x\nGid:\t1 1\n', 'bad id "x"'],
+    ['a negative group', 'Uid:\t1 1\nGid:\t1 1\nGroups:\t-4\n', 'bad id "-4"'],
+    ['no Gid line', 'Uid:\t1 1\n', 'process status has no Uid or Gid line'],
+  ])('rejects a status with %s', (_name, text, message) => {
+    expect(() => parseProcStatus(text)).toThrow(message);
+  });
+
+  it('reads this process from the real /proc as the kernel shows it', () => {
+    const text = readFileSync(`/proc/${process.pid}/status`, 'utf8');
+    const field = (key: string) => text.split('\n').find((l) => l.startsWith(`${key}:`)) ?? '';
+    const groups = field('Groups').slice('Groups:'.length).trim();
+    expect(parseProcStatus(text)).toEqual({
+      euid: process.geteuid?.(),
+      egid: process.getegid?.(),
+      groups: groups === '' ? [] : groups.split(/\s+/).map(Number),
+    });
+  });
+
   it('maps ids to the first name listed, skipping comments and broken lines', () => {
     const table = parseIdFile(
       '# c\nroot:x:0:0::/root:/bin/sh\nbad\nalias:x:0:0\nbob:x:1002:1002\n',

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { type BigIntStats, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /**
@@ -60,27 +60,39 @@ function cachedIdFile(
   path: string,
   readText: (path: string) => Promise<string>,
 ): () => Promise<Map<number, string>> {
-  let key: string | undefined;
+  let seen: FileIdentity | undefined;
   let table: Promise<Map<number, string>> | undefined;
   return () => {
-    const now = fileKey(path);
-    if (table === undefined || now !== key) {
-      key = now;
+    const now = fileIdentity(path);
+    if (table === undefined || !sameFile(now, seen)) {
+      seen = now;
       table = readIdFile(path, readText);
     }
     return table;
   };
 }
 
-/** What changes when a file is rewritten or replaced; `missing` when it cannot be stat'ed. */
-function fileKey(path: string): string {
+/** What changes when a file is rewritten or replaced; undefined when it cannot be stat'ed. */
+type FileIdentity = BigIntStats | undefined;
+
+function fileIdentity(path: string): FileIdentity {
   try {
-    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-    if (st === undefined) return 'missing';
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    return statSync(path, { bigint: true, throwIfNoEntry: false });
   } catch {
-    return 'missing';
+    return undefined;
   }
+}
+
+// Compared field by field, not through a string key built per call (issue 4: per-call cost).
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
 }
 
 async function readIdFile(

@@ -11,28 +11,34 @@ export interface ProcStatus {
 /**
  * Parses the text of `/proc/<pid>/status`. `Uid:` and `Gid:` list real, effective, saved and
  * filesystem ids; SPIRE reports the effective ones. Throws on a file without them.
+ *
+ * Only the three lines used are looked at (found by their key at a line start), not every line
+ * of the file: this runs on every Workload API call (issue 4). The kernel escapes a newline in
+ * the process name, so no other line can start with these keys; a key listed twice (never seen
+ * from the kernel) counts as its last line, as a line-by-line reading would.
  */
 export function parseProcStatus(text: string): ProcStatus {
-  let euid: number | undefined;
-  let egid: number | undefined;
-  let groups: number[] = [];
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const key = line.slice(0, colon);
-    const values = line
-      .slice(colon + 1)
-      .trim()
-      .split(/\s+/)
-      .filter((v) => v !== '');
-    if (key === 'Uid') euid = effectiveId(values);
-    else if (key === 'Gid') egid = effectiveId(values);
-    else if (key === 'Groups') groups = values.map(toId);
-  }
-  if (euid === undefined || egid === undefined) {
+  const uid = lineValues(text, 'Uid:');
+  const gid = lineValues(text, 'Gid:');
+  if (uid === undefined || gid === undefined) {
     throw new Error('process status has no Uid or Gid line');
   }
-  return { euid, egid, groups };
+  const groups = lineValues(text, 'Groups:');
+  return {
+    euid: effectiveId(uid),
+    egid: effectiveId(gid),
+    groups: groups === undefined ? [] : groups.map(toId),
+  };
+}
+
+// The whitespace-separated values of the last line starting with `key`, or undefined.
+function lineValues(text: string, key: string): string[] | undefined {
+  const at = text.lastIndexOf(`\n${key}`);
+  const start = at >= 0 ? at + 1 + key.length : text.startsWith(key) ? key.length : -1;
+  if (start < 0) return undefined;
+  const newline = text.indexOf('\n', start);
+  const rest = text.slice(start, newline < 0 ? text.length : newline).trim();
+  return rest === '' ? [] : rest.split(/\s+/);
 }
 
 function effectiveId(values: string[]): number {

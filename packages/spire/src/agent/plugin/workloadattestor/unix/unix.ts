@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readlink, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readProcFileSync } from '../../../../common/peercred/index.js';
 import { WorkloadAttestationError, type WorkloadAttestor } from '../workload-attestor.js';
 import { cachedNameTables, type NameTables } from './names.js';
 import { parseProcStatus } from './proc-status.js';
@@ -65,7 +65,9 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
 
   constructor(options: UnixWorkloadAttestorOptions) {
     this.#config = options.config;
-    this.#procRoot = options.procRoot ?? process.env['HOST_PROC'] ?? '/proc';
+    // Paths are built by hand on every call (no path.join): a trailing slash is dropped once here.
+    const root = options.procRoot ?? process.env['HOST_PROC'] ?? '/proc';
+    this.#procRoot = root.length > 1 ? root.replace(/\/+$/, '') : root;
     this.#names = options.names ?? cachedNameTables();
   }
 
@@ -98,11 +100,11 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
   }
 
   async #readStatus(pid: number) {
-    const path = join(this.#procRoot, String(pid), 'status');
+    const path = `${this.#procRoot}/${pid}/status`;
     try {
       // Read synchronously: procfs answers from kernel memory, and one read costs less than the
       // four thread-pool round trips of an async readFile (issue 4: per-call cost).
-      return parseProcStatus(readFileSync(path, 'utf8'));
+      return parseProcStatus(readProcFileSync(path));
     } catch (cause) {
       throw new WorkloadAttestationError(
         'ERR_UNIX_PROCESS',
@@ -113,7 +115,7 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
   }
 
   async #exePath(pid: number): Promise<string> {
-    const link = join(this.#procRoot, String(pid), 'exe');
+    const link = `${this.#procRoot}/${pid}/exe`;
     try {
       return await readlink(link);
     } catch (cause) {
@@ -128,7 +130,7 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
 
   /** Hashes the executable through `/proc/<pid>/exe`, which sees it in the process's mounts. */
   async #exeDigest(pid: number): Promise<string> {
-    const exe = join(this.#procRoot, String(pid), 'exe');
+    const exe = `${this.#procRoot}/${pid}/exe`;
     const limit = this.#config.workloadSizeLimit;
     try {
       if (limit > 0) {
