@@ -3,13 +3,13 @@
  * DNS SANs, and checks the request's self-signature. Node's crypto cannot parse CSRs, and a full
  * ASN.1 decode costs more than the signature the server makes afterwards.
  */
-import { createPublicKey, KeyObject, verify, webcrypto } from 'node:crypto';
-import { SpiffeError } from '@spire-ts/spiffe';
+import { verify } from 'node:crypto';
 import { oid } from '../../credtemplate/der.js';
 import { bytesOf, children, readTlv, type Tlv } from '../../credtemplate/der-reader.js';
+import { CsrError, malformed } from './csr-error.js';
+import { type CsrKey, type CsrKeyType, importCsrKey, importCsrKeyFast } from './csr-key.js';
 
-/** Errors of CSR parsing; codes `ERR_CSR_*`. */
-export class CsrError extends SpiffeError {}
+export { CsrError } from './csr-error.js';
 
 /** What the server reads from a certificate signing request. */
 export interface ParsedCsr {
@@ -32,36 +32,42 @@ const hex = (dotted: string) => oid(dotted).toString('hex');
 const EXTENSION_REQUEST = hex('1.2.840.113549.1.9.14');
 const SUBJECT_ALT_NAME = hex('2.5.29.17');
 
-/** Signature algorithms a CSR may use, by the hex of their DER OID, with the hash they name. */
-const SIGNATURE_HASHES = new Map<string, string | null>([
-  [hex('1.2.840.10045.4.3.2'), 'sha256'],
-  [hex('1.2.840.10045.4.3.3'), 'sha384'],
-  [hex('1.2.840.10045.4.3.4'), 'sha512'],
-  [hex('1.2.840.113549.1.1.11'), 'sha256'],
-  [hex('1.2.840.113549.1.1.12'), 'sha384'],
-  [hex('1.2.840.113549.1.1.13'), 'sha512'],
-  [hex('1.3.101.112'), null],
+interface SignatureAlgorithm {
+  /** The hash for `crypto.verify` (none for Ed25519). */
+  readonly hash: string | null;
+  /** The key family the algorithm signs with (RFC 5758 §3.2, RFC 4055 §5, RFC 8410 §6). */
+  readonly keyType: CsrKeyType;
+}
+
+/** Signature algorithms a CSR may use, by the hex of their DER OID. */
+const SIGNATURE_ALGORITHMS = new Map<string, SignatureAlgorithm>([
+  [hex('1.2.840.10045.4.3.2'), { hash: 'sha256', keyType: 'ec' }],
+  [hex('1.2.840.10045.4.3.3'), { hash: 'sha384', keyType: 'ec' }],
+  [hex('1.2.840.10045.4.3.4'), { hash: 'sha512', keyType: 'ec' }],
+  [hex('1.2.840.113549.1.1.11'), { hash: 'sha256', keyType: 'rsa' }],
+  [hex('1.2.840.113549.1.1.12'), { hash: 'sha384', keyType: 'rsa' }],
+  [hex('1.2.840.113549.1.1.13'), { hash: 'sha512', keyType: 'rsa' }],
+  [hex('1.3.101.112'), { hash: null, keyType: 'ed25519' }],
 ]);
 
 /**
  * Parses a DER PKCS #10 request and verifies that it is signed by the key it carries (RFC 2986
- * §3: the signature proves possession of the private key). Throws {@link CsrError}
- * `ERR_CSR_MALFORMED`, `ERR_CSR_UNSUPPORTED_ALGORITHM` or `ERR_CSR_BAD_SIGNATURE`.
+ * §3: the signature proves possession of the private key). The key must be one `csr-key.ts`
+ * accepts. Throws {@link CsrError} `ERR_CSR_MALFORMED`, `ERR_CSR_UNSUPPORTED_KEY`,
+ * `ERR_CSR_UNSUPPORTED_ALGORITHM` or `ERR_CSR_BAD_SIGNATURE`.
  */
 export function parseCsr(der: Uint8Array): ParsedCsr {
   const parts = structure(der);
-  return finish(der, parts, publicKey(der, parts.spki));
+  return finish(der, parts, importCsrKey(der, parts.spki));
 }
 
 /**
- * {@link parseCsr} for the signing hot path: the same checks and errors, but a P-256 or P-384
- * key in its one canonical SPKI form (uncompressed point) is imported from the raw point, which
- * costs OpenSSL about half of decoding the SPKI. Any other key takes the {@link parseCsr} route.
+ * {@link parseCsr} for the signing hot path: the same checks and errors, but a P-256, P-384 or
+ * P-521 key is imported from its raw point, which costs OpenSSL about half of decoding the SPKI.
  */
 export async function readCsr(der: Uint8Array): Promise<ParsedCsr> {
   const parts = structure(der);
-  const key = (await rawEcKey(der, parts.spki)) ?? publicKey(der, parts.spki);
-  return finish(der, parts, key);
+  return finish(der, parts, await importCsrKeyFast(der, parts.spki));
 }
 
 /**
@@ -72,13 +78,12 @@ export async function readCsr(der: Uint8Array): Promise<ParsedCsr> {
  */
 export async function readCsrPublicKey(der: Uint8Array): Promise<Buffer> {
   const parts = structure(der);
-  const key = (await rawEcKey(der, parts.spki)) ?? publicKey(der, parts.spki);
-  checkSignature(der, parts, key);
+  checkSignature(der, parts, await importCsrKeyFast(der, parts.spki));
   if (parts.attributes) requestedSans(der, parts.attributes);
   return bytesOf(der, parts.spki);
 }
 
-function finish(der: Uint8Array, parts: CsrParts, key: KeyObject): ParsedCsr {
+function finish(der: Uint8Array, parts: CsrParts, key: CsrKey): ParsedCsr {
   checkSignature(der, parts, key);
   const sans = parts.attributes ? requestedSans(der, parts.attributes) : { uris: [], dnsNames: [] };
   return { publicKeyDer: bytesOf(der, parts.spki), ...sans };
@@ -111,63 +116,22 @@ function structure(der: Uint8Array): CsrParts {
   }
 }
 
-function publicKey(der: Uint8Array, spki: Tlv): KeyObject {
-  try {
-    return createPublicKey({ key: bytesOf(der, spki), format: 'der', type: 'spki' });
-  } catch (cause) {
-    throw malformed('unsupported or invalid public key', cause);
-  }
-}
-
-/**
- * The DER SPKI prefix of each curve's uncompressed point (RFC 5480 §2: id-ecPublicKey with the
- * named curve, then the BIT STRING with no unused bits and the 0x04 point tag), and point size.
- */
-const EC_SPKI_PREFIXES = [
-  {
-    namedCurve: 'P-256',
-    algorithm: { name: 'ECDSA', namedCurve: 'P-256' },
-    prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex'),
-    pointBytes: 64,
-  },
-  {
-    namedCurve: 'P-384',
-    algorithm: { name: 'ECDSA', namedCurve: 'P-384' },
-    prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200' + '04', 'hex'),
-    pointBytes: 96,
-  },
-] as const;
-
-/**
- * The key of an SPKI that is byte for byte the canonical form of a P-256 or P-384 key, or
- * undefined for any other SPKI. The import checks that the point lies on the curve; a point
- * that does not is a malformed request, as with {@link publicKey}.
- */
-async function rawEcKey(der: Uint8Array, spki: Tlv): Promise<KeyObject | undefined> {
-  const bytes = bytesOf(der, spki);
-  const curve = EC_SPKI_PREFIXES.find(
-    (c) =>
-      bytes.length === c.prefix.length + c.pointBytes &&
-      c.prefix.equals(bytes.subarray(0, c.prefix.length)),
-  );
-  if (!curve) return undefined;
-  try {
-    const point = bytes.subarray(curve.prefix.length - 1);
-    const key = await webcrypto.subtle.importKey('raw', point, curve.algorithm, false, ['verify']);
-    return KeyObject.from(key);
-  } catch (cause) {
-    throw malformed('unsupported or invalid public key', cause);
-  }
-}
-
-function checkSignature(der: Uint8Array, parts: CsrParts, key: KeyObject): void {
+function checkSignature(der: Uint8Array, parts: CsrParts, key: CsrKey): void {
   const algOid = readTlv(der, parts.algorithm.bodyStart, parts.algorithm.end);
   if (algOid.tag !== OID) throw malformed('bad signature algorithm');
-  const hash = SIGNATURE_HASHES.get(bytesOf(der, algOid).toString('hex'));
-  if (hash === undefined) {
+  const algorithm = SIGNATURE_ALGORITHMS.get(bytesOf(der, algOid).toString('hex'));
+  if (algorithm === undefined) {
     throw new CsrError(
       'ERR_CSR_UNSUPPORTED_ALGORITHM',
       'csr signature algorithm must be ecdsa or rsa pkcs#1 v1.5 with sha-2, or ed25519',
+    );
+  }
+  // The algorithm must be one of the key's own: never verify, say, an RSA key's signature under
+  // an ECDSA algorithm identifier (Go's CheckSignature refuses the pair too).
+  if (algorithm.keyType !== key.type) {
+    throw new CsrError(
+      'ERR_CSR_BAD_SIGNATURE',
+      `csr signature algorithm is not one of its ${key.type} public key`,
     );
   }
   const { bodyStart, end } = parts.signature;
@@ -175,7 +139,7 @@ function checkSignature(der: Uint8Array, parts: CsrParts, key: KeyObject): void 
   const sig = Buffer.from(der.buffer, der.byteOffset + bodyStart + 1, end - bodyStart - 1);
   let ok = false;
   try {
-    ok = verify(hash, bytesOf(der, parts.info), key, sig);
+    ok = verify(algorithm.hash, bytesOf(der, parts.info), key.verifyKey, sig);
   } catch {
     ok = false;
   }
@@ -216,8 +180,4 @@ function collectSans(der: Uint8Array, ext: Tlv, uris: string[], dnsNames: string
     if (name.tag === SAN_URI) uris.push(text);
     else if (name.tag === SAN_DNS) dnsNames.push(text);
   }
-}
-
-function malformed(what: string, cause?: unknown): CsrError {
-  return new CsrError('ERR_CSR_MALFORMED', `csr is not a der pkcs#10 request: ${what}`, { cause });
 }

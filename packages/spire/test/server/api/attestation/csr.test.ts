@@ -1,4 +1,4 @@
-import { KeyObject, sign, webcrypto } from 'node:crypto';
+import { ECDH, generateKeyPairSync, KeyObject, sign, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,8 +7,14 @@ import {
   readCsr,
   readCsrPublicKey,
 } from '../../../../src/server/api/attestation/csr.js';
-import { bitString, seq } from '../../../../src/server/credtemplate/der.js';
-import { bytesOf, children, readTlv } from '../../../../src/server/credtemplate/der-reader.js';
+import { bitString, oid, seq } from '../../../../src/server/credtemplate/der.js';
+import {
+  bytesOf,
+  children,
+  readTlv,
+  type Tlv,
+} from '../../../../src/server/credtemplate/der-reader.js';
+import { csrFor, csrOnCurve, csrWithPoint, infinityKeyCsr, Oids } from './csr-keys.js';
 import { makeCsr } from './support.js';
 
 function flipLastByte(der: Uint8Array): Uint8Array {
@@ -208,3 +214,152 @@ async function withBrokenSan(): Promise<Uint8Array> {
   const signature = sign('sha256', cri, { key: privateKey, dsaEncoding: 'der' });
   return seq(cri, bytesOf(der, algorithm), bitString(signature));
 }
+
+describe('proof of possession: the key a CSR carries (every reader)', () => {
+  const readers: [string, (der: Uint8Array) => Promise<unknown>][] = [
+    ['parseCsr', async (der) => parseCsr(der)],
+    ['readCsr', (der) => readCsr(der)],
+    ['readCsrPublicKey', (der) => readCsrPublicKey(der)],
+  ];
+  const p256 = oid(Oids.p256);
+  const notAPoint =
+    'csr is not a der pkcs#10 request: ec public key must be an uncompressed point of its curve';
+  const notOnCurve = 'csr is not a der pkcs#10 request: unsupported or invalid public key';
+  const unsupported =
+    'csr public key must be rsa, ed25519 or ecdsa on p-224, p-256, p-384 or p-521';
+
+  const refused: [string, () => Promise<Uint8Array> | Uint8Array, string, string][] = [
+    [
+      'the point at infinity, with a signature anyone can make for it',
+      infinityKeyCsr,
+      'ERR_CSR_MALFORMED',
+      notAPoint,
+    ],
+    [
+      'a compressed P-256 point',
+      () => {
+        const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const point = publicKey.export({ format: 'jwk' });
+        const raw = Buffer.concat([
+          Buffer.from(point.x as string, 'base64url'),
+          Buffer.from(point.y as string, 'base64url'),
+        ]);
+        const compressed = ECDH.convertKey(
+          Buffer.concat([Buffer.of(4), raw]),
+          'prime256v1',
+          undefined,
+          undefined,
+          'compressed',
+        ) as Buffer;
+        return csrWithPoint(p256, compressed, privateKey);
+      },
+      'ERR_CSR_MALFORMED',
+      notAPoint,
+    ],
+    [
+      'a P-384 point named as a P-256 key',
+      () => {
+        const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+        const spki = publicKey.export({ type: 'spki', format: 'der' });
+        return csrWithPoint(p256, spki.subarray(spki.length - 97), privateKey);
+      },
+      'ERR_CSR_MALFORMED',
+      notAPoint,
+    ],
+    [
+      'a secp256k1 point named as a P-256 key (not on P-256)',
+      () => {
+        const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+        const spki = publicKey.export({ type: 'spki', format: 'der' });
+        return csrWithPoint(p256, spki.subarray(spki.length - 65), privateKey);
+      },
+      'ERR_CSR_MALFORMED',
+      notOnCurve,
+    ],
+    [
+      'a key on another curve (secp256k1), properly signed',
+      () => csrOnCurve('secp256k1', Oids.ecdsaWithSha256, 'sha256'),
+      'ERR_CSR_UNSUPPORTED_KEY',
+      unsupported,
+    ],
+    [
+      'curve parameters that are not a named curve',
+      () => {
+        const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const spki = publicKey.export({ type: 'spki', format: 'der' });
+        return csrWithPoint(seq(Buffer.from('020101', 'hex')), spki.subarray(-65), privateKey);
+      },
+      'ERR_CSR_UNSUPPORTED_KEY',
+      unsupported,
+    ],
+    [
+      'an Ed448 key under the Ed25519 algorithm',
+      () => {
+        const { publicKey, privateKey } = generateKeyPairSync('ed448');
+        const spki = publicKey.export({ type: 'spki', format: 'der' });
+        return csrFor(spki, Oids.ed25519, (info) => sign(null, info, privateKey));
+      },
+      'ERR_CSR_UNSUPPORTED_KEY',
+      unsupported,
+    ],
+    [
+      'an RSA key under an ECDSA signature algorithm',
+      () => {
+        const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const spki = publicKey.export({ type: 'spki', format: 'der' });
+        return csrFor(spki, Oids.ecdsaWithSha256, (info) => sign('sha256', info, privateKey));
+      },
+      'ERR_CSR_BAD_SIGNATURE',
+      'csr signature algorithm is not one of its rsa public key',
+    ],
+    [
+      'a P-256 key with a signature made by another key',
+      () => {
+        const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+        const spki = publicKey.export({ type: 'spki', format: 'der' });
+        return csrFor(spki, Oids.ecdsaWithSha256, (info) => sign('sha256', info, other));
+      },
+      'ERR_CSR_BAD_SIGNATURE',
+      'csr signature does not verify with the public key it carries',
+    ],
+    [
+      'a P-256 key with an altered signature',
+      async () => flipLastByte((await makeCsr()).der),
+      'ERR_CSR_BAD_SIGNATURE',
+      'csr signature does not verify with the public key it carries',
+    ],
+  ];
+  it.each(refused)('refuses %s', async (_name, make, code, message) => {
+    const der = await make();
+    for (const [reader, read] of readers) {
+      const err = await read(der).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, reader).toBeInstanceOf(CsrError);
+      expect({ reader, code: (err as CsrError).code, message: (err as CsrError).message }).toEqual({
+        reader,
+        code,
+        message,
+      });
+    }
+  });
+
+  const accepted: [string, string, string, string][] = [
+    ['P-224', 'P-224', Oids.ecdsaWithSha256, 'sha256'],
+    ['P-256 (ECDSA SHA-384)', 'P-256', Oids.ecdsaWithSha384, 'sha384'],
+    ['P-384', 'P-384', Oids.ecdsaWithSha384, 'sha384'],
+    ['P-521', 'P-521', Oids.ecdsaWithSha512, 'sha512'],
+  ];
+  it.each(accepted)('accepts a key on %s and returns its SPKI', async (_name, curve, alg, hash) => {
+    const der = csrOnCurve(curve, alg, hash);
+    const spki = children(der, children(der, readTlv(der, 0))[0] as Tlv)[2] as Tlv;
+    const expected = bytesOf(der, spki);
+    for (const [reader, read] of readers) {
+      const result = (await read(der)) as Buffer | { publicKeyDer: Buffer };
+      const got = Buffer.isBuffer(result) ? result : result.publicKeyDer;
+      expect({ reader, equal: got.equals(expected) }).toEqual({ reader, equal: true });
+    }
+  });
+});

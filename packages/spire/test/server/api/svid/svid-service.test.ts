@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SVID } from '../../../../src/gen/spire/api/server/svid/v1/svid_pb.js';
 import { createSvidService } from '../../../../src/server/api/svid/service.js';
 import { type ServerHarness, startServerHarness } from '../../../support/server-harness.js';
+import { csrOnCurve, infinityKeyCsr, Oids } from '../attestation/csr-keys.js';
 import { expectRpcError, makeCsr, urisOf } from '../attestation/support.js';
 
 let h: ServerHarness;
@@ -79,6 +80,29 @@ describe('BatchNewX509SVID (reference §3.8, CVE-2021-27098)', () => {
         false,
       ],
       [0, 'OK', true],
+    ]);
+  });
+
+  it('signs no key whose possession the CSR does not prove: point at infinity, other curve', async () => {
+    const res = await h.withSvid(SVID, agentSvid).batchNewX509SVID({
+      params: [
+        { entryId: mine, csr: infinityKeyCsr() },
+        { entryId: mine, csr: csrOnCurve('secp256k1', Oids.ecdsaWithSha256, 'sha256') },
+      ],
+    });
+    expect(
+      res.results.map((r) => [r.status?.code, r.status?.message, r.svid !== undefined]),
+    ).toEqual([
+      [
+        Code.InvalidArgument,
+        'malformed CSR: csr is not a der pkcs#10 request: ec public key must be an uncompressed point of its curve',
+        false,
+      ],
+      [
+        Code.InvalidArgument,
+        'malformed CSR: csr public key must be rsa, ed25519 or ecdsa on p-224, p-256, p-384 or p-521',
+        false,
+      ],
     ]);
   });
 

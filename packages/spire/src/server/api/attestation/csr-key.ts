@@ -1,0 +1,154 @@
+/**
+ * The public key of a certificate signing request: which keys the server accepts and how each is
+ * imported for the proof-of-possession check. Accepted, as Go's crypto/x509 parses them for SPIRE:
+ * RSA, Ed25519, and ECDSA keys on P-224, P-256, P-384 or P-521 given as a named curve and an
+ * uncompressed point (RFC 5480 §2.1.1.1, §2.2). Anything else is refused before OpenSSL sees an EC
+ * key: OpenSSL 3.0 imports an SPKI whose point is the point at infinity and then verifies
+ * signatures that anyone can make for it (and Node.js 20 aborts the process when asked for that
+ * key's details or its JWK).
+ */
+import { createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
+import { bitString, oid, seq } from '../../credtemplate/der.js';
+import { bytesOf, children, type Tlv } from '../../credtemplate/der-reader.js';
+import { CsrError, malformed } from './csr-error.js';
+
+/** The key families a CSR may carry; each signature algorithm names one. */
+export type CsrKeyType = 'ec' | 'rsa' | 'ed25519';
+
+/** A CSR key ready for `crypto.verify`. */
+export interface CsrKey {
+  readonly type: CsrKeyType;
+  /**
+   * A KeyObject, or the CryptoKey of a WebCrypto raw point import typed as one: `crypto.verify`
+   * takes a CryptoKey as it takes a KeyObject (documented since Node.js 15; @types/node does not
+   * list it), which saves building a KeyObject per CSR with `KeyObject.from`.
+   */
+  readonly verifyKey: KeyObject;
+}
+
+interface EcCurve {
+  readonly name: 'P-224' | 'P-256' | 'P-384' | 'P-521';
+  /** The DER SPKI of every key on this curve, up to and including the point's 0x04 tag. */
+  readonly prefix: Buffer;
+  /** Bytes of X || Y. */
+  readonly pointBytes: number;
+}
+
+const EC_PUBLIC_KEY = oid('1.2.840.10045.2.1');
+
+function ecCurve(name: EcCurve['name'], curveOid: string, pointBytes: number): EcCurve {
+  // SubjectPublicKeyInfo{ {id-ecPublicKey, namedCurve}, BIT STRING(0x04 || X || Y) }: the only
+  // DER form of such a key, so a byte comparison is a parse.
+  const spki = seq(seq(EC_PUBLIC_KEY, oid(curveOid)), bitString(Buffer.alloc(1 + pointBytes, 4)));
+  return { name, prefix: spki.subarray(0, spki.length - pointBytes), pointBytes };
+}
+
+const EC_CURVES: readonly EcCurve[] = [
+  ecCurve('P-256', '1.2.840.10045.3.1.7', 64),
+  ecCurve('P-384', '1.3.132.0.34', 96),
+  ecCurve('P-521', '1.3.132.0.35', 132),
+  ecCurve('P-224', '1.3.132.0.33', 56),
+];
+
+/** The curves of {@link EC_CURVES} by the DER of their OID. */
+const EC_CURVE_OIDS = new Set(
+  ['1.2.840.10045.3.1.7', '1.3.132.0.34', '1.3.132.0.35', '1.3.132.0.33'].map((o) =>
+    oid(o).toString('hex'),
+  ),
+);
+
+/**
+ * The CSR key for `crypto.verify`, imported from the DER SPKI with `createPublicKey` (OpenSSL's
+ * decoder checks that an EC point lies on its curve).
+ * @throws CsrError ERR_CSR_MALFORMED, ERR_CSR_UNSUPPORTED_KEY
+ */
+export function importCsrKey(der: Uint8Array, spki: Tlv): CsrKey {
+  const bytes = bytesOf(der, spki);
+  const { ec, parameters } = algorithmOf(der, spki);
+  if (!ec) {
+    const key = decoded(bytes);
+    return { type: nonEcType(key), verifyKey: key };
+  }
+  if (!canonicalCurve(bytes)) throw ecRefusal(der, parameters);
+  return { type: 'ec', verifyKey: decoded(bytes) };
+}
+
+/**
+ * {@link importCsrKey} for the signing hot path: the same refusals, but a P-256, P-384 or P-521
+ * point is imported raw through WebCrypto (OpenSSL checks that it lies on the curve), which
+ * costs less than decoding the SPKI.
+ */
+export async function importCsrKeyFast(der: Uint8Array, spki: Tlv): Promise<CsrKey> {
+  const bytes = bytesOf(der, spki);
+  const curve = canonicalCurve(bytes);
+  if (!curve || curve.name === 'P-224') return importCsrKey(der, spki);
+  try {
+    const point = bytes.subarray(curve.prefix.length - 1);
+    const algorithm = { name: 'ECDSA', namedCurve: curve.name };
+    const key = await webcrypto.subtle.importKey('raw', point, algorithm, false, ['verify']);
+    return { type: 'ec', verifyKey: key as unknown as KeyObject };
+  } catch (cause) {
+    throw malformed('unsupported or invalid public key', cause);
+  }
+}
+
+/** The curve of an SPKI that is byte for byte the canonical form of a key on an accepted curve. */
+function canonicalCurve(bytes: Buffer): EcCurve | undefined {
+  for (const curve of EC_CURVES) {
+    if (
+      bytes.length === curve.prefix.length + curve.pointBytes &&
+      curve.prefix.equals(bytes.subarray(0, curve.prefix.length))
+    ) {
+      return curve;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why an id-ecPublicKey SPKI not in canonical form is refused: another curve or explicit
+ * parameters are unsupported; an accepted curve with any other point (compressed, the point at
+ * infinity, the wrong size) is malformed.
+ */
+function ecRefusal(der: Uint8Array, parameters: Tlv | undefined): CsrError {
+  if (!parameters || !EC_CURVE_OIDS.has(bytesOf(der, parameters).toString('hex'))) {
+    return unsupportedKey();
+  }
+  return malformed('ec public key must be an uncompressed point of its curve');
+}
+
+/** The SPKI's AlgorithmIdentifier (RFC 5280 §4.1.1.2): is it id-ecPublicKey, its parameters. */
+function algorithmOf(der: Uint8Array, spki: Tlv): { ec: boolean; parameters: Tlv | undefined } {
+  try {
+    const [algorithm] = children(der, spki);
+    if (algorithm?.tag !== 0x30) throw malformed('bad subject public key info');
+    const [id, parameters] = children(der, algorithm);
+    if (id?.tag !== 0x06) throw malformed('bad subject public key info');
+    return { ec: bytesOf(der, id).equals(EC_PUBLIC_KEY), parameters };
+  } catch (err) {
+    if (err instanceof CsrError) throw err;
+    throw malformed('bad subject public key info', err);
+  }
+}
+
+function decoded(spki: Buffer): KeyObject {
+  try {
+    return createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch (cause) {
+    throw malformed('unsupported or invalid public key', cause);
+  }
+}
+
+/** The type of a key that is not id-ecPublicKey: RSA or Ed25519, nothing else. */
+function nonEcType(key: KeyObject): CsrKeyType {
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa' || type === 'ed25519') return type;
+  throw unsupportedKey();
+}
+
+function unsupportedKey(): CsrError {
+  return new CsrError(
+    'ERR_CSR_UNSUPPORTED_KEY',
+    'csr public key must be rsa, ed25519 or ecdsa on p-224, p-256, p-384 or p-521',
+  );
+}
