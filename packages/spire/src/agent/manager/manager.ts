@@ -13,6 +13,7 @@ import { Subscriber } from './subscribers.js';
 import { EntryCache } from './svid-cache.js';
 import { Synchronizer } from './synchronizer.js';
 import type {
+  SubscriptionSignal,
   WorkloadCacheView,
   WorkloadJwtSvid,
   WorkloadSelector,
@@ -111,7 +112,7 @@ export class CacheManager implements WorkloadCacheView {
 
   async *subscribe(
     selectors: readonly WorkloadSelector[],
-    signal: AbortSignal,
+    signal: SubscriptionSignal,
   ): AsyncIterable<WorkloadState> {
     const sub = new Subscriber(selectorKeys(selectors));
     this.#subscribers.add(sub);

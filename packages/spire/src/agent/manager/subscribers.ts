@@ -1,4 +1,4 @@
-import type { WorkloadState } from './workload-view.js';
+import type { SubscriptionSignal, WorkloadState } from './workload-view.js';
 
 /**
  * True when two states would produce the same Workload API message: the same identity objects
@@ -45,7 +45,7 @@ export class Subscriber {
   }
 
   /** Waits for the next state to send, or undefined once `signal` aborts. */
-  async next(signal: AbortSignal): Promise<WorkloadState | undefined> {
+  async next(signal: SubscriptionSignal): Promise<WorkloadState | undefined> {
     while (!this.#pending) {
       if (signal.aborted) return undefined;
       await new Promise<void>((resolve) => {

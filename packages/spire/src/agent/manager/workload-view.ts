@@ -58,6 +58,16 @@ export interface WorkloadJwtSvid {
   readonly issuedAtMs: number;
 }
 
+/**
+ * What ends a subscription: the part of AbortSignal's shape a subscription uses. AbortSignal
+ * fits, as does the lighter signal of a call served by hand (`CallSignal`).
+ */
+export interface SubscriptionSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** What workload-facing endpoints may ask of the agent's cache. */
 export interface WorkloadCacheView {
   /** The current state for these selectors (entries whose selectors are all among them). */
@@ -69,7 +79,7 @@ export interface WorkloadCacheView {
    */
   subscribe(
     selectors: readonly WorkloadSelector[],
-    signal: AbortSignal,
+    signal: SubscriptionSignal,
   ): AsyncIterable<WorkloadState>;
   /**
    * JWT-SVIDs for the entries these selectors match (or only for `spiffeId` when given), for the

@@ -1,3 +1,4 @@
+export { CallSignal } from './call-signal.js';
 export { GrpcServerError, GrpcServerErrorCode } from './errors.js';
 export {
   callerPeer,

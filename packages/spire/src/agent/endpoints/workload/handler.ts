@@ -11,6 +11,7 @@ import {
 import type { PeerInfo } from '../../../common/grpc/index.js';
 import { LogField, type SpireLogger } from '../../../common/log/index.js';
 import type {
+  SubscriptionSignal,
   WorkloadCacheView,
   WorkloadSelector,
   WorkloadState,
@@ -32,7 +33,7 @@ export interface WorkloadCall {
   /** The connection's caller, read once when it opened (SO_PEERCRED on the public socket). */
   readonly peer: PeerInfo | undefined;
   /** Aborts when the call is over (client cancel, deadline, server closing). */
-  readonly signal: AbortSignal;
+  readonly signal: SubscriptionSignal;
 }
 
 /** What {@link WorkloadApiHandler} serves from. */
