@@ -48,7 +48,8 @@ export interface WorkloadEndpointOptions {
 /**
  * Serves the SPIFFE Workload API and `grpc.health.v1.Health` on the agent's public Unix socket
  * (mode 0777, parent folder created when missing), as SPIRE's agent does. Resolves once the
- * socket listens; `close()` stops it and removes the socket file.
+ * socket listens; `close()` stops it, removes the socket file and closes the /proc files the
+ * caller attestation keeps open between calls.
  *
  * @example
  * const endpoint = await startWorkloadEndpoint({ socketPath, view, attestors, log });
@@ -84,5 +85,9 @@ export async function startWorkloadEndpoint(options: WorkloadEndpointOptions): P
     closeGraceMs: 1_000,
   });
   log.info({ [LogField.Address]: server.address }, 'Starting Workload API');
-  return server;
+  const close = async () => {
+    await server.close();
+    attestor.close();
+  };
+  return { ...server, close };
 }

@@ -5,7 +5,11 @@ export {
   type PeerCredentials,
   peerCredentials,
 } from './peer-credentials.js';
-export { readProcFileSync } from './proc-file.js';
+export {
+  DEFAULT_MAX_OPEN_PROC_FILES,
+  ProcFileReader,
+  readProcFileSync,
+} from './proc-file.js';
 export {
   parseStartTime,
   processStartTime,

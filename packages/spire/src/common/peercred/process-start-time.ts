@@ -24,12 +24,17 @@ export async function processStartTime(pid: number, procRoot = '/proc'): Promise
 /**
  * {@link processStartTime} without waiting: for the moment a connection is accepted, when the
  * answer must describe the process that connected, not whichever holds the pid a tick later.
+ * `read` reads the stat file (default: a fresh open and read; a `ProcFileReader` keeps it open).
  */
-export function processStartTimeSync(pid: number, procRoot = '/proc'): bigint {
+export function processStartTimeSync(
+  pid: number,
+  procRoot = '/proc',
+  read: (path: string) => string = readProcFileSync,
+): bigint {
   checkPid(pid);
   let text: string;
   try {
-    text = readProcFileSync(`${procRoot}/${pid}/stat`);
+    text = read(`${procRoot}/${pid}/stat`);
   } catch (err) {
     throw statError(pid, err);
   }

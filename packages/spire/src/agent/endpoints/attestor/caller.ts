@@ -5,6 +5,7 @@ import {
   acceptedStartTime,
   PeerCredErrorCode,
   type PeerCredentials,
+  ProcFileReader,
   processStartTimeSync,
 } from '../../../common/peercred/index.js';
 import type { WorkloadSelector } from '../../manager/workload-view.js';
@@ -43,13 +44,22 @@ export class CallerAttestor {
   // The start time seen on a connection's first call: later calls on it must come from the same
   // process, even if the first one exited and its pid was reused in between.
   readonly #pinned = new WeakMap<object, bigint>();
+  // /proc/<pid>/stat of recent callers, kept open between calls (see ProcFileReader).
+  readonly #proc = new ProcFileReader('/proc');
 
   constructor(options: CallerAttestorOptions) {
     this.#attestors = options.attestors;
     // A synchronous read of /proc/<pid>/stat: procfs answers from kernel memory, and one read
     // costs less than the four thread-pool round trips of an async readFile (issue 4).
-    this.#startTime = options.startTime ?? (async (pid) => processStartTimeSync(pid));
+    const read = (path: string) => this.#proc.read(path);
+    this.#startTime =
+      options.startTime ?? (async (pid) => processStartTimeSync(pid, '/proc', read));
     this.#acceptedStartTime = options.acceptedStartTime ?? acceptedStartTime;
+  }
+
+  /** Closes the /proc files kept open between calls; attesting again reopens them. */
+  close(): void {
+    this.#proc.close();
   }
 
   /** Attests the caller of one RPC; throws {@link CallerAttestationError} when it cannot. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readlink, stat } from 'node:fs/promises';
-import { readProcFileSync } from '../../../../common/peercred/index.js';
+import { ProcFileReader } from '../../../../common/peercred/index.js';
 import { WorkloadAttestationError, type WorkloadAttestor } from '../workload-attestor.js';
 import { cachedNameTables, type NameTables } from './names.js';
 import { parseProcStatus } from './proc-status.js';
@@ -61,6 +61,8 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
   readonly name = 'unix';
   readonly #config: UnixAttestorConfig;
   readonly #procRoot: string;
+  // /proc/<pid>/status of recent callers, kept open between calls (see ProcFileReader).
+  readonly #proc: ProcFileReader;
   readonly #names: () => Promise<NameTables>;
 
   constructor(options: UnixWorkloadAttestorOptions) {
@@ -68,7 +70,13 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
     // Paths are built by hand on every call (no path.join): a trailing slash is dropped once here.
     const root = options.procRoot ?? process.env['HOST_PROC'] ?? '/proc';
     this.#procRoot = root.length > 1 ? root.replace(/\/+$/, '') : root;
+    this.#proc = new ProcFileReader(this.#procRoot);
     this.#names = options.names ?? cachedNameTables();
+  }
+
+  /** Closes the /proc files kept open between attestations; attesting again reopens them. */
+  close(): void {
+    this.#proc.close();
   }
 
   async attest(pid: number): Promise<string[]> {
@@ -104,7 +112,7 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
     try {
       // Read synchronously: procfs answers from kernel memory, and one read costs less than the
       // four thread-pool round trips of an async readFile (issue 4: per-call cost).
-      return parseProcStatus(readProcFileSync(path));
+      return parseProcStatus(this.#proc.read(path));
     } catch (cause) {
       throw new WorkloadAttestationError(
         'ERR_UNIX_PROCESS',
