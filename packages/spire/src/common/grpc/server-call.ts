@@ -121,9 +121,11 @@ export class ServerCall {
     const reader = new MessageReader(this.#options.readMaxBytes);
     const messages: ReceivedMessage[] = [];
     return new Promise<ReceivedMessage>((resolve, reject) => {
+      const onAbort = () => stop(this.#signal.reason);
       const stop = (err: unknown) => {
         stream.off('data', onData);
         stream.off('end', onEnd);
+        this.#signal.removeEventListener('abort', onAbort);
         // Keep draining whatever the client still sends; end() resets the stream.
         stream.resume();
         reject(err);
@@ -141,6 +143,8 @@ export class ServerCall {
       };
       const onEnd = () => {
         stream.off('data', onData);
+        // Read whole: the call's end no longer concerns this read.
+        this.#signal.removeEventListener('abort', onAbort);
         if (reader.partial) reject(truncated());
         else if (messages.length === 0) reject(missingMessage());
         else resolve(messages[0] as ReceivedMessage);
@@ -151,7 +155,7 @@ export class ServerCall {
       }
       stream.on('data', onData);
       stream.once('end', onEnd);
-      this.#signal.addEventListener('abort', () => stop(this.#signal.reason));
+      this.#signal.addEventListener('abort', onAbort);
     });
   }
 

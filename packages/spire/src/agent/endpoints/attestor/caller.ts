@@ -106,22 +106,28 @@ export class CallerAttestor {
   }
 
   async #runAttestors(pid: number): Promise<WorkloadSelector[]> {
-    const results = await Promise.all(
-      this.#attestors.map(async (attestor) => {
-        try {
-          const values = await attestor.attest(pid);
-          return values.map((value) => ({ type: attestor.name, value }));
-        } catch (cause) {
-          throw new CallerAttestationError(
-            CallerAttestationErrorCode.AttestorFailed,
-            `workload attestor "${attestor.name}" failed for process ${pid}`,
-            { cause },
-          );
-        }
-      }),
-    );
+    // One attestor (the usual `unix` alone) is awaited directly: no Promise.all, no flat().
+    const only = this.#attestors.length === 1 ? this.#attestors[0] : undefined;
+    if (only) return runAttestor(only, pid);
+    const results = await Promise.all(this.#attestors.map((a) => runAttestor(a, pid)));
     return results.flat();
   }
+}
+
+/** One attestor's values as selectors of its type; its failure as AttestorFailed. */
+async function runAttestor(attestor: WorkloadAttestor, pid: number): Promise<WorkloadSelector[]> {
+  let values: string[];
+  try {
+    values = await attestor.attest(pid);
+  } catch (cause) {
+    throw new CallerAttestationError(
+      CallerAttestationErrorCode.AttestorFailed,
+      `workload attestor "${attestor.name}" failed for process ${pid}`,
+      { cause },
+    );
+  }
+  const type = attestor.name;
+  return values.map((value) => ({ type, value }));
 }
 
 function callerChanged(pid: number, cause?: unknown): CallerAttestationError {

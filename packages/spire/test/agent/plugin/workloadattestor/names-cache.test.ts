@@ -33,6 +33,18 @@ describe('cached account name tables (unix attestor)', () => {
     expect(reads).toEqual(['passwd', 'group']);
   });
 
+  it('hands out the same tables object while both files are unchanged, a new one after', async () => {
+    const { passwd, load } = setup();
+    const first = await load();
+    expect(await load()).toBe(first);
+
+    writeFileSync(passwd, 'bob:x:1002:1002::/:/bin/sh\n');
+    const next = await load();
+
+    expect(next).not.toBe(first);
+    expect([next.userName(1002), first.userName(1001)]).toEqual(['bob', 'alice']);
+  });
+
   const changes: [
     string,
     (s: ReturnType<typeof setup>) => void,

@@ -50,9 +50,14 @@ export function cachedNameTables(
 ): () => Promise<NameTables> {
   const users = cachedIdFile(passwdPath, readText);
   const groups = cachedIdFile(groupPath, readText);
+  // The tables handed out last, reused while both files are unchanged (no objects per call).
+  let last: { u: Map<number, string>; g: Map<number, string>; tables: NameTables } | undefined;
   return async () => {
     const [u, g] = await Promise.all([users(), groups()]);
-    return { userName: (uid) => u.get(uid), groupName: (gid) => g.get(gid) };
+    if (last?.u !== u || last.g !== g) {
+      last = { u, g, tables: { userName: (uid) => u.get(uid), groupName: (gid) => g.get(gid) } };
+    }
+    return last.tables;
   };
 }
 
