@@ -1,7 +1,7 @@
 import type { SpiffeBundle, SpiffeId } from '@spire-ts/spiffe';
 import type { Clock } from '../../common/clock/index.js';
 import { LogField, type SpireLogger } from '../../common/log/index.js';
-import { formatSelector, makeSelector } from '../../common/selector/index.js';
+import { selectorKey } from '../../common/selector/index.js';
 import type { ServerApi } from '../client/server-api.js';
 import type { AgentKeyType } from '../plugin/keymanager/index.js';
 import type { CachedEntry } from './entry.js';
@@ -186,11 +186,9 @@ export class CacheManager implements WorkloadCacheView {
 function selectorKeys(selectors: readonly WorkloadSelector[]): Set<string> {
   const keys = new Set<string>();
   for (const s of selectors) {
-    try {
-      keys.add(formatSelector(makeSelector(s.type, s.value)));
-    } catch {
-      // A malformed workload selector cannot equal any entry selector; leaving it out is exact.
-    }
+    // A malformed workload selector cannot equal any entry selector; leaving it out is exact.
+    const key = selectorKey(s.type, s.value);
+    if (key !== undefined) keys.add(key);
   }
   return keys;
 }

@@ -17,5 +17,6 @@ export {
   makeSelector,
   parseSelector,
   type Selector,
+  selectorKey,
 } from './selector.js';
 export { canonicalSelectors, sameSelectorSet, selectorKeySet } from './set.js';

@@ -51,6 +51,16 @@ export function parseSelector(s: string): Selector {
   return makeSelector(s.slice(0, colon), s.slice(colon + 1));
 }
 
+/**
+ * The `type:value` key of a selector, or undefined when {@link makeSelector} would refuse it
+ * (empty type or value, `:` in the type): for hot paths that only compare keys, with no object
+ * made and nothing thrown (the Workload API builds one per caller selector per call, issue 4).
+ */
+export function selectorKey(type: string, value: string): string | undefined {
+  if (type === '' || value === '' || type.includes(':')) return undefined;
+  return `${type}:${value}`;
+}
+
 /** The CLI form `type:value`; unambiguous because a type holds no `:`. */
 export function formatSelector(selector: Selector): string {
   return `${selector.type}:${selector.value}`;

@@ -9,6 +9,7 @@ import {
   type Selector,
   SelectorError,
   sameSelectorSet,
+  selectorKey,
 } from '../../../src/common/selector/index.js';
 
 function caught(fn: () => unknown): SelectorError {
@@ -55,6 +56,20 @@ describe('parseSelector (CLI form type:value)', () => {
     expect(err.message).toBe(
       `selector type "unix:uid" contains ':': the type ends at the first ':'`,
     );
+  });
+});
+
+describe('selectorKey (key of a selector built from parts, without an object)', () => {
+  it.each([
+    ['unix', 'uid:1000', 'unix:uid:1000'],
+    ['docker', 'label:a:b', 'docker:label:a:b'],
+    ['', 'uid:1000', undefined],
+    ['unix', '', undefined],
+    ['unix:uid', '1000', undefined],
+  ])('(%j, %j) is %j, as makeSelector and formatSelector agree', (type, value, want) => {
+    expect(selectorKey(type, value)).toBe(want);
+    if (want === undefined) expect(() => makeSelector(type, value)).toThrow(SelectorError);
+    else expect(formatSelector(makeSelector(type, value))).toBe(want);
   });
 });
 
