@@ -50,16 +50,26 @@ export function cachedNameTables(
 ): () => Promise<NameTables> {
   const users = cachedIdFile(passwdPath, readText);
   const groups = cachedIdFile(groupPath, readText);
-  // The tables handed out last, reused while both files are unchanged (no objects per call).
-  let last: { u: Map<number, string>; g: Map<number, string>; tables: NameTables } | undefined;
-  return async () => {
-    const [u, g] = await Promise.all([users(), groups()]);
-    if (last?.u !== u || last.g !== g) {
-      last = { u, g, tables: { userName: (uid) => u.get(uid), groupName: (gid) => g.get(gid) } };
+  // The tables handed out last, the very same promise while both files are unchanged: nothing
+  // is built per call (issue 4: Workload API per-call cost).
+  let last: { users: Table; groups: Table; tables: Promise<NameTables> } | undefined;
+  return () => {
+    const u = users();
+    const g = groups();
+    if (last?.users !== u || last.groups !== g) {
+      const tables = Promise.all([u, g]).then(
+        ([um, gm]): NameTables => ({
+          userName: (uid) => um.get(uid),
+          groupName: (gid) => gm.get(gid),
+        }),
+      );
+      last = { users: u, groups: g, tables };
     }
     return last.tables;
   };
 }
+
+type Table = Promise<Map<number, string>>;
 
 function cachedIdFile(
   path: string,

@@ -31,9 +31,14 @@ export function parseProcStatus(text: string): ProcStatus {
   };
 }
 
-// The whitespace-separated values of the last line starting with `key`, or undefined.
+// The whitespace-separated values of the last line starting with `key`, or undefined. Searched
+// forward with indexOf, which V8 runs far faster than lastIndexOf.
 function lineValues(text: string, key: string): string[] | undefined {
-  const at = text.lastIndexOf(`\n${key}`);
+  const needle = `\n${key}`;
+  let at = -1;
+  for (let next = text.indexOf(needle); next >= 0; next = text.indexOf(needle, next + 1)) {
+    at = next;
+  }
   const start = at >= 0 ? at + 1 + key.length : text.startsWith(key) ? key.length : -1;
   if (start < 0) return undefined;
   const newline = text.indexOf('\n', start);

@@ -4,7 +4,7 @@ import { readlink, stat } from 'node:fs/promises';
 import { ProcFileReader } from '../../../../common/peercred/index.js';
 import { WorkloadAttestationError, type WorkloadAttestor } from '../workload-attestor.js';
 import { cachedNameTables, type NameTables } from './names.js';
-import { parseProcStatus } from './proc-status.js';
+import { type ProcStatus, parseProcStatus } from './proc-status.js';
 
 /** plugin_data of `WorkloadAttestor "unix"`, as SPIRE names it. */
 export interface UnixAttestorConfig {
@@ -83,7 +83,7 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
     if (!Number.isSafeInteger(pid) || pid <= 0) {
       throw new WorkloadAttestationError('ERR_UNIX_BAD_PID', `invalid workload pid ${pid}`);
     }
-    const status = await this.#readStatus(pid);
+    const status = this.#readStatus(pid);
     const names = await this.#names();
 
     const values = [`uid:${status.euid}`];
@@ -107,7 +107,7 @@ export class UnixWorkloadAttestor implements WorkloadAttestor {
     return values;
   }
 
-  async #readStatus(pid: number) {
+  #readStatus(pid: number): ProcStatus {
     const path = `${this.#procRoot}/${pid}/status`;
     try {
       // Read synchronously: procfs answers from kernel memory, and one read costs less than the
