@@ -83,6 +83,32 @@ describe('BatchNewX509SVID (reference §3.8, CVE-2021-27098)', () => {
     ]);
   });
 
+  it('answers items in request order, each SVID for the key of its own CSR, failures between', async () => {
+    const csrs = await Promise.all([makeCsr(), makeCsr(), makeCsr()]);
+    const res = await h.withSvid(SVID, agentSvid).batchNewX509SVID({
+      params: [
+        { entryId: mine, csr: csrs[0]?.der },
+        { entryId: mine, csr: Uint8Array.of(0x30, 0x00) },
+        { entryId: mine, csr: csrs[1]?.der },
+        { entryId: theirs, csr: csrs[2]?.der },
+        { entryId: mine, csr: csrs[2]?.der },
+      ],
+    });
+    const { X509Certificate } = await import('node:crypto');
+    const keyOf = (r: (typeof res.results)[number]) => {
+      const leaf = r.svid?.certChain[0];
+      if (!leaf) return r.status?.message;
+      return new X509Certificate(leaf).publicKey.export({ type: 'spki', format: 'der' });
+    };
+    expect(res.results.map(keyOf)).toEqual([
+      csrs[0]?.spki,
+      'malformed CSR: csr is not a der pkcs#10 request: wrong number of parts',
+      csrs[1]?.spki,
+      'entry not found or not authorized',
+      csrs[2]?.spki,
+    ]);
+  });
+
   it('signs no key whose possession the CSR does not prove: point at infinity, other curve', async () => {
     const res = await h.withSvid(SVID, agentSvid).batchNewX509SVID({
       params: [
