@@ -42,13 +42,14 @@ export const KeyUsageBit = {
   cRLSign: 64,
 } as const;
 
-/** What the SVID rules need from one certificate, decoded once and cached per certificate. */
-export interface CertInfo {
-  readonly cert: X509Certificate;
+/** What the SVID rules need from one certificate, read from its DER alone. */
+export interface CertFields {
   readonly notBefore: Date;
   readonly notAfter: Date;
   /** DER of the outer signatureAlgorithm (an AlgorithmIdentifier, RFC 5280 §4.1.1.2). */
   readonly signatureAlgorithm: Uint8Array;
+  /** DER of the subjectPublicKeyInfo, as the certificate holds it (RFC 5280 §4.1.2.7). */
+  readonly publicKeyInfo: Uint8Array;
   readonly subjectEmpty: boolean;
   readonly basicConstraints?: { cA: boolean; pathLen?: number };
   readonly keyUsage?: { bits: number; critical: boolean };
@@ -59,6 +60,11 @@ export interface CertInfo {
   readonly unknownCritical: readonly string[];
 }
 
+/** {@link CertFields} with the parsed certificate they were read from, decoded once per object. */
+export interface CertInfo extends CertFields {
+  readonly cert: X509Certificate;
+}
+
 const cache = new WeakMap<X509Certificate, CertInfo>();
 
 /** Decodes `cert` (cached); `label` names it in errors, such as `leaf` or `intermediate 1`. */
@@ -66,21 +72,22 @@ export function certInfo(cert: X509Certificate, label: string): CertInfo {
   const cached = cache.get(cert);
   if (cached) return cached;
 
-  const info = decodeCertInfo(cert, label);
+  const info = { cert, ...certFields(cert.raw, label) };
   cache.set(cert, info);
   return info;
 }
 
-function decodeCertInfo(cert: X509Certificate, label: string): CertInfo {
-  const tbs = splitCertificate(cert.raw, label);
+/** Decodes the fields the rules read from a certificate's DER; `label` names it in errors. */
+export function certFields(raw: Uint8Array, label: string): CertFields {
+  const tbs = splitCertificate(raw, label);
   const extensions = indexExtensions(tbs.extensions, label);
   const san = extensions.get(Oid.subjectAltName);
   const validity = parseAsn(tbs.validity, Validity, label, 'validity');
   return {
-    cert,
     notBefore: validity.notBefore.getTime(),
     notAfter: validity.notAfter.getTime(),
     signatureAlgorithm: tbs.signatureAlgorithm,
+    publicKeyInfo: tbs.publicKeyInfo,
     // An empty Name is the two bytes of an empty SEQUENCE.
     subjectEmpty: tbs.subject.length === 2,
     basicConstraints: decodeBasicConstraints(extensions, label),
@@ -98,6 +105,7 @@ function decodeCertInfo(cert: X509Certificate, label: string): CertInfo {
 /** The tbsCertificate fields the rules read, cut out of the DER without decoding the rest. */
 interface TbsParts {
   signatureAlgorithm: Uint8Array;
+  publicKeyInfo: Uint8Array;
   validity: Uint8Array;
   subject: Uint8Array;
   extensions: Extension[];
@@ -143,7 +151,7 @@ function splitCertificate(raw: Uint8Array, label: string): TbsParts {
   const extensions = extensionsDer
     ? [...parseAsn(extensionsDer, Extensions, label, 'extensions')]
     : [];
-  return { signatureAlgorithm: signature, validity, subject, extensions };
+  return { signatureAlgorithm: signature, publicKeyInfo: spki, validity, subject, extensions };
 }
 
 function indexExtensions(list: Iterable<Extension>, label: string): Map<string, Extension> {

@@ -33,6 +33,24 @@ export function decodeCertificates(input: CertificateInput): X509Certificate[] {
   return ders.map((der, i) => parseOne(der, i));
 }
 
+/**
+ * Splits DER certificates (concatenated, or an array of one certificate each, leaf first) with
+ * the checks {@link decodeCertificates} makes before parsing any: count, and each element
+ * exactly one DER SEQUENCE. PEM is refused: the input is DER only.
+ */
+export function splitCertificateDer(input: Uint8Array | readonly Uint8Array[]): Uint8Array[] {
+  if (Array.isArray(input)) {
+    const items: readonly unknown[] = input;
+    checkCount(items.length);
+    return items.map((item, i) => derItem(item, i));
+  }
+  const bytes = toBytes(input);
+  if (looksLikePem(bytes)) throw malformed('certificates are pem, want der');
+  const ders = derCertificates(bytes);
+  checkCount(ders.length);
+  return ders;
+}
+
 function toBytes(input: unknown): Uint8Array {
   if (input instanceof Uint8Array) return input;
   throw new TypeError(
@@ -93,12 +111,19 @@ function arrayItem(item: unknown, index: number): X509Certificate {
       `certificates[${index}] must be a node:crypto X509Certificate or the der bytes of one`,
     );
   }
+  return parseOne(derItem(item, index), index);
+}
+
+function derItem(item: unknown, index: number): Uint8Array {
+  if (!(item instanceof Uint8Array)) {
+    throw new TypeError(`certificates[${index}] must be the der bytes of one certificate`);
+  }
   if (splitDerSequences(item)?.length !== 1) {
     throw malformed(
       `${certLabel(index)} (certificates[${index}]) is not exactly one der certificate`,
     );
   }
-  return parseOne(item, index);
+  return item;
 }
 
 /** Names the certificate at `index` of a leaf-first chain: `leaf`, `intermediate 1`, ... */
@@ -118,7 +143,8 @@ export function publicKeyOf(cert: X509Certificate, label: string): KeyObject {
   }
 }
 
-function malformed(message: string, cause?: unknown): X509SvidError {
+/** An X509SvidError for a malformed certificate. */
+export function malformed(message: string, cause?: unknown): X509SvidError {
   return new X509SvidError(X509SvidErrorCode.MalformedCertificate, message, { cause });
 }
 

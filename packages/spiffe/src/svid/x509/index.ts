@@ -1,4 +1,5 @@
 export { type CertificateInput, MAX_CHAIN_LENGTH, type PrivateKeyInput } from './decode.js';
+export { type CheckedX509SvidDer, checkX509SvidDer } from './der-check.js';
 export { X509SvidError, X509SvidErrorCode, type X509SvidErrorCodeValue } from './errors.js';
 /**
  * `verifyCertificatePath`: RFC 5280 path validation without the SPIFFE leaf rules; builds the path from `chain[0]` through

@@ -1,5 +1,5 @@
 import { SpiffeId, SpiffeIdError } from '../../spiffeid/index.js';
-import { type CertInfo, KeyUsageBit, Oid } from './certinfo.js';
+import { type CertFields, KeyUsageBit, Oid } from './certinfo.js';
 import { X509SvidErrorCode as Code, X509SvidError } from './errors.js';
 
 /**
@@ -10,7 +10,7 @@ import { X509SvidErrorCode as Code, X509SvidError } from './errors.js';
  * - X509-15: a keyUsage extension that is not critical is rejected (§4.3 "MUST be marked critical").
  * - X509-16: an extKeyUsage without both serverAuth and clientAuth is rejected (§4.4 "MUST").
  */
-export function checkLeaf(info: CertInfo): SpiffeId {
+export function checkLeaf(info: CertFields): SpiffeId {
   const id = leafSpiffeId(info);
 
   // X509-SVID §2: with an empty subject the SAN extension MUST be critical (RFC 5280 §4.2.1.6).
@@ -36,7 +36,7 @@ export function checkLeaf(info: CertInfo): SpiffeId {
  * X509-SVID §2: exactly one URI SAN, and it is a SPIFFE ID; §3.1: the leaf's ID has a path.
  * Other SAN types (DNS, IP, e-mail, otherName) are allowed and ignored (C11).
  */
-function leafSpiffeId(info: CertInfo): SpiffeId {
+function leafSpiffeId(info: CertFields): SpiffeId {
   const uris = info.sans.flatMap((n) =>
     n.uniformResourceIdentifier === undefined ? [] : [n.uniformResourceIdentifier],
   );
@@ -74,7 +74,7 @@ export function parseUriSan(uri: string, label: string): SpiffeId {
   }
 }
 
-function checkLeafKeyUsage(info: CertInfo): void {
+function checkLeafKeyUsage(info: CertFields): void {
   const bits = requireKeyUsage(info, 'leaf');
   // X509-SVID §4.3: leaf MUST set digitalSignature, MUST NOT set keyCertSign or cRLSign.
   if (bits & KeyUsageBit.keyCertSign) {
@@ -94,7 +94,7 @@ function checkLeafKeyUsage(info: CertInfo): void {
   }
 }
 
-function checkLeafExtKeyUsage(info: CertInfo): void {
+function checkLeafExtKeyUsage(info: CertFields): void {
   const eku = info.extKeyUsage;
   // X509-SVID §4.4: leaf SHOULD carry extKeyUsage; when it does, both purposes MUST be set.
   if (eku === undefined) return;
@@ -111,7 +111,7 @@ function checkLeafExtKeyUsage(info: CertInfo): void {
 }
 
 /** X509-SVID §4.3: keyUsage MUST be present on every SVID and MUST be critical. Returns its bits. */
-function requireKeyUsage(info: CertInfo, label: string): number {
+function requireKeyUsage(info: CertFields, label: string): number {
   if (!info.keyUsage) {
     throw new X509SvidError(
       Code.MissingKeyUsage,
@@ -133,7 +133,7 @@ function requireKeyUsage(info: CertInfo, label: string): number {
  * and §3.2: when it carries a SPIFFE ID, that ID MUST NOT have a path. A CA without a URI SAN is
  * fine (C09), and non-SPIFFE URIs on a CA are not SVID matters.
  */
-export function checkSigningCert(info: CertInfo, label: string): void {
+export function checkSigningCert(info: CertFields, label: string): void {
   if (info.basicConstraints?.cA !== true) {
     throw new X509SvidError(
       Code.IssuerNotCa,
@@ -161,7 +161,7 @@ export function checkSigningCert(info: CertInfo, label: string): void {
 }
 
 /** RFC 5280 §4.2 / §6.1.4 (o): a critical extension nobody here processes fails the certificate. */
-export function checkCriticalExtensions(info: CertInfo, label: string): void {
+export function checkCriticalExtensions(info: CertFields, label: string): void {
   const [oid] = info.unknownCritical;
   if (oid !== undefined) {
     throw new X509SvidError(
