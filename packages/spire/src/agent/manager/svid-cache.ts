@@ -1,7 +1,5 @@
-import type { X509Certificate } from 'node:crypto';
-import type { SpiffeId } from '@spire-ts/spiffe';
+import type { CheckedX509SvidDer, SpiffeId } from '@spire-ts/spiffe';
 import { type CachedEntry, EntryInterner } from './entry.js';
-import { chainValidity } from './rotation.js';
 import type { WorkloadX509Identity } from './workload-view.js';
 
 /**
@@ -26,21 +24,20 @@ export class CachedSvid implements WorkloadX509Identity {
   readonly #leafNotAfterS: number;
 
   /**
-   * Builds the cached form of a freshly minted (and already verified) SVID: the chain's DER
-   * (leaf first) and the PKCS#8 DER key, copied into one buffer, with the times read from the
-   * certificates.
+   * Builds the cached form of a freshly minted SVID, as `checkX509SvidDer` accepted it: the
+   * chain's DER (leaf first) and the PKCS#8 DER key, copied into one buffer, with the leaf's
+   * notBefore and notAfter and the chain's earliest notAfter (C28).
    */
-  constructor(entry: CachedEntry, certificates: readonly X509Certificate[], key: Uint8Array) {
-    const leaf = certificates[0];
-    if (!leaf) throw new RangeError('an X509-SVID chain holds at least its leaf certificate');
-    const chain = certificates.map((cert) => cert.raw);
-    const { notBeforeMs, notAfterMs } = chainValidity(certificates);
+  constructor(entry: CachedEntry, svid: CheckedX509SvidDer, key: Uint8Array) {
+    if (svid.certificates.length === 0) {
+      throw new RangeError('an X509-SVID chain holds at least its leaf certificate');
+    }
     this.entry = entry;
-    this.#der = ownBytes([...chain, key]);
+    this.#der = ownBytes([...svid.certificates, key]);
     this.#chainLength = this.#der.byteLength - key.length;
-    this.#notBeforeS = seconds(notBeforeMs);
-    this.#notAfterS = seconds(notAfterMs);
-    this.#leafNotAfterS = seconds(Date.parse(leaf.validTo));
+    this.#notBeforeS = seconds(svid.notBefore.getTime());
+    this.#notAfterS = seconds(svid.chainNotAfter.getTime());
+    this.#leafNotAfterS = seconds(svid.notAfter.getTime());
     Object.freeze(this);
   }
 
@@ -93,13 +90,13 @@ export class CachedSvid implements WorkloadX509Identity {
   }
 }
 
-/** Builds the cached form of a freshly minted (and already verified) SVID. */
+/** Builds the cached form of a freshly minted SVID that `checkX509SvidDer` accepted. */
 export function cachedSvid(
   entry: CachedEntry,
-  certificates: readonly X509Certificate[],
+  svid: CheckedX509SvidDer,
   pkcs8: Uint8Array,
 ): CachedSvid {
-  return new CachedSvid(entry, certificates, pkcs8);
+  return new CachedSvid(entry, svid, pkcs8);
 }
 
 // X.509 validity times are whole seconds; a certificate time that is not (it cannot be, once

@@ -1,5 +1,5 @@
 import type { SpiffeBundle } from '@spire-ts/spiffe';
-import { TrustDomain, X509Svid } from '@spire-ts/spiffe';
+import { checkX509SvidDer, TrustDomain } from '@spire-ts/spiffe';
 import type { Timer } from '../../common/clock/index.js';
 import { LogField } from '../../common/log/index.js';
 import type { X509SVID } from '../../gen/spire/api/types/x509svid_pb.js';
@@ -198,12 +198,14 @@ export class Synchronizer {
   #store(entry: CachedEntry, proto: X509SVID, key: WorkloadKey): void {
     const { manager, log } = this.#o;
     try {
-      // Every X509-SVID rule of the SDK's parse, and the key must be the leaf's.
-      const svid = X509Svid.parse(proto.certChain, key.pkcs8);
+      // Every X509-SVID rule of the SDK's parse, and the leaf must certify the key made for it;
+      // read from the DER: no X509Certificate or KeyObject per SVID to linger until a full GC
+      // (issue 4).
+      const svid = checkX509SvidDer(proto.certChain, key.spki);
       if (!svid.id.equals(entry.spiffeId)) {
         throw new Error(`svid is for ${svid.id}, entry is for ${entry.spiffeId}`);
       }
-      manager.cache.putSvid(cachedSvid(entry, svid.certificates, key.pkcs8));
+      manager.cache.putSvid(cachedSvid(entry, svid, key.pkcs8));
     } catch (err) {
       log.warn(
         { ...entryFields(entry), [LogField.Error]: err },

@@ -1,5 +1,5 @@
-import { createPublicKey, X509Certificate } from 'node:crypto';
-import { SpiffeId } from '@spire-ts/spiffe';
+import { createPublicKey } from 'node:crypto';
+import { checkX509SvidDer, SpiffeId } from '@spire-ts/spiffe';
 import { describe, expect, it } from 'vitest';
 import { type CachedEntry, cachedEntry, compactInt64 } from '../../../src/agent/manager/entry.js';
 import { CachedSvid } from '../../../src/agent/manager/svid-cache.js';
@@ -33,15 +33,19 @@ async function minted() {
   const key = await newPrivateKey('ec-p256');
   const [leaf] = await ca.mint(SpiffeId.fromString(A.spiffeId), createPublicKey(key));
   if (!leaf) throw new Error('the fake CA minted no leaf');
-  const chain = [new X509Certificate(leaf), shortCa.root];
+  const chain = [leaf, shortCa.root.raw];
+  const checked = checkX509SvidDer(
+    chain,
+    createPublicKey(key).export({ type: 'spki', format: 'der' }),
+  );
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
-  return { svid: new CachedSvid(entry(A), chain, pkcs8), chain, pkcs8 };
+  return { svid: new CachedSvid(entry(A), checked, pkcs8), chain, pkcs8 };
 }
 
 describe('CachedSvid: one object per SVID, chain and key in one buffer (issue 4)', () => {
   it('holds the chain and key as views of one exact-size buffer, byte for byte as minted', async () => {
     const { svid, chain, pkcs8 } = await minted();
-    const chainDer = Buffer.concat(chain.map((cert) => cert.raw));
+    const chainDer = Buffer.concat(chain);
 
     expect(Buffer.from(svid.certChainDer).equals(chainDer)).toBe(true);
     expect(Buffer.from(svid.privateKeyPkcs8).equals(pkcs8)).toBe(true);

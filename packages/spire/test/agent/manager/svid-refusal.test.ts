@@ -93,7 +93,7 @@ describe('the agent refuses an unusable X509-SVID from the server and keeps the 
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
     await expectRefused(
       () => ca.mint(SpiffeId.fromString(BAD.spiffeId), other),
-      'private key does not match the leaf public key',
+      'leaf public key is not the given public key',
     );
   });
 
