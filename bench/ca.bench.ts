@@ -98,16 +98,14 @@ const imported = await Promise.all(
 );
 const infos = csrs.map((der) => csrInfoAndSignature(der));
 let k = 0;
-const steps: [string, () => unknown][] = [
+/** A step: its name, one call, and how many SVIDs a call makes (1 unless given). */
+type Step = [string, () => unknown, number?];
+const steps: Step[] = [
   ['raw P-256 crypto.sign (leaf-sized TBS)', () => sign('sha256', tbsSized, rawKey)],
   [
+    // As the server imports it: a CryptoKey, given to crypto.verify as is.
     'CSR key import (WebCrypto raw P-256, point checks)',
-    async () =>
-      KeyObject.from(
-        await webcrypto.subtle.importKey('raw', points[k++ % 64] as Buffer, p256, false, [
-          'verify',
-        ]),
-      ),
+    () => webcrypto.subtle.importKey('raw', points[k++ % 64] as Buffer, p256, false, ['verify']),
   ],
   [
     'CSR signature verify (key already imported)',
@@ -124,12 +122,25 @@ const steps: [string, () => unknown][] = [
   ],
   ['result encoding (successResult)', () => successResult(idMessage, [probe.der], 1_900_000_000)],
   [
-    'core: readCsrPublicKey + mint + encoding',
+    'core, one pass per item: readCsrPublicKey + mint + encoding',
     async () => {
       const publicKey = await readCsrPublicKey(csr());
       const signed = await manager.signWorkloadX509Svid({ spiffeId, publicKey });
       return successResult(idMessage, signed.certChain, Math.floor(signed.notAfterMs / 1000));
     },
+  ],
+  [
+    // As BatchNewX509SVID runs a batch: every CSR checked, then every SVID signed.
+    'core, two passes over 64 CSRs (as the API)',
+    async () => {
+      const keys: Buffer[] = [];
+      for (const der of csrs) keys.push(await readCsrPublicKey(der));
+      for (const publicKey of keys) {
+        const signed = await manager.signWorkloadX509Svid({ spiffeId, publicKey });
+        successResult(idMessage, signed.certChain, Math.floor(signed.notAfterMs / 1000));
+      }
+    },
+    csrs.length,
   ],
 ];
 // Steps take turns in short slices so that every step sees the same host load; CPU time of
@@ -140,7 +151,7 @@ console.log('\nper SVID, CPU microseconds (steps interleaved; ratio = raw sign /
 steps.forEach(([name], i) => {
   const us = cpuUs[i] as number;
   console.log(
-    `  ${name.padEnd(52)} ${us.toFixed(1).padStart(7)} us  ratio ${(rawUs / us).toFixed(3)}`,
+    `  ${name.padEnd(60)} ${us.toFixed(1).padStart(7)} us  ratio ${(rawUs / us).toFixed(3)}`,
   );
 });
 const coreUs = cpuUs[steps.length - 1] as number;
@@ -150,15 +161,18 @@ console.log(
 );
 
 // The issue's goal is measured through the API (`npm run bench -- server-api`); here only the
-// BatchNewX509SVID core is set against it, as the ceiling the API can reach. Minting alone
-// (the `x509` row) skips the CSR check and is not comparable to the goal.
-const ratio = core.opsPerSec / raw.opsPerSec;
+// BatchNewX509SVID core, run as the API runs it (two passes), is set against it per CPU second,
+// as the ceiling the API can reach. Minting alone (the `x509` row) skips the CSR check and is not
+// comparable to the goal.
+const coreRate = 1e6 / coreUs;
+const ratio = rawUs / coreUs;
 console.log(`leaf certificate: ${probe.der.length} bytes`);
 console.log(
-  `BatchNewX509SVID core without transport: ${core.opsPerSec.toFixed(0)}/s (API goal >= ${GOAL_RATE}), ` +
-    `ratio to raw sign ${ratio.toFixed(3)} (API goal >= ${GOAL_RATIO}); the API figure is server-api's`,
+  `BatchNewX509SVID core without transport: ${coreRate.toFixed(0)} SVIDs per CPU second ` +
+    `(API goal >= ${GOAL_RATE}), ratio to raw sign ${ratio.toFixed(3)} (API goal >= ` +
+    `${GOAL_RATIO}); the API figure is server-api's`,
 );
-if (core.opsPerSec < GOAL_RATE || ratio < GOAL_RATIO) {
+if (coreRate < GOAL_RATE || ratio < GOAL_RATIO) {
   console.log('even the core alone misses the API goal on this run');
 }
 
@@ -183,23 +197,19 @@ function csrInfoAndSignature(der: Uint8Array): { info: Buffer; signature: Buffer
   };
 }
 
-/** CPU microseconds per call of each step, the steps taking turns for `rounds` slices each. */
-async function interleaved(
-  list: [string, () => unknown][],
-  rounds: number,
-  sliceSeconds: number,
-): Promise<number[]> {
+/** CPU microseconds per SVID of each step, the steps taking turns for `rounds` slices each. */
+async function interleaved(list: Step[], rounds: number, sliceSeconds: number): Promise<number[]> {
   const ops = list.map(() => 0);
   const cpu = list.map(() => 0);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < list.length; i++) {
-      const fn = (list[i] as [string, () => unknown])[1];
+      const [, fn, perCall = 1] = list[i] as Step;
       const c0 = process.cpuUsage();
       const until = performance.now() + sliceSeconds * 1000;
       let n = 0;
       while (performance.now() < until) {
         await fn();
-        n++;
+        n += perCall;
       }
       const c = process.cpuUsage(c0);
       ops[i] = (ops[i] as number) + n;
