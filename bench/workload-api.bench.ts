@@ -57,6 +57,8 @@ const OPEN_LOOP_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 3);
 // each side's lowest p99 per rate, every try is in the table.
 const OPEN_LOOP_TRIES = Math.max(1, Number(process.env.WAPI_BENCH_TRIES ?? 1));
 const GOAL_P99_MS = 5;
+// An open-loop row kept pace when it served at least this share of its offered rate.
+const KEPT_PACE = 0.99;
 const SPIFFE_ID = 'spiffe://example.org/bench';
 // Entries of other workloads in the serving agent's cache besides the benchmarked one's.
 const OTHER_ENTRIES = 100;
@@ -171,8 +173,13 @@ function goalLine(
       `\n  closed loop (${CLIENTS} calls always outstanding): p99 ${p99(closed).toFixed(1)} ms, ` +
       `${closedMet} (floor ${p99(closedFloor).toFixed(1)} ms)` +
       `\n  open loop, rates ${OPEN_LOOP_RATES.join(', ')} calls/s, ${OPEN_LOOP_SECONDS} s each` +
-      `${OPEN_LOOP_TRIES > 1 ? `, lowest p99 of ${OPEN_LOOP_TRIES} tries` : ''}: ` +
-      `held up to ${heldUpTo(ours)} (floor: up to ${heldUpTo(floor)})`,
+      `${OPEN_LOOP_TRIES > 1 ? `, lowest p99 of ${OPEN_LOOP_TRIES} tries` : ''}` +
+      `\n  p99 < ${GOAL_P99_MS} ms at every rate up to: FetchX509SVID ${heldUpTo(ours)}, ` +
+      `floor ${heldUpTo(floor)}`,
+  );
+  console.log(
+    `  kept pace (served >= ${KEPT_PACE * 100}% of the offered rate) up to: FetchX509SVID ` +
+      `${keptPaceUpTo(ours)}, floor ${keptPaceUpTo(floor)}`,
   );
   for (const [name, ladder] of [
     ['FetchX509SVID', ours],
@@ -181,6 +188,17 @@ function goalLine(
     const rungs = ladder.map((r, i) => `${OPEN_LOOP_RATES[i]}/s ${p99(r).toFixed(1)}`);
     console.log(`  p99 ms per rate, ${name}: ${rungs.join(', ')}`);
   }
+}
+
+/** The highest rate served at `KEPT_PACE` of its offered rate, at it and every lower one. */
+function keptPaceUpTo(ladder: Latencies[]): string {
+  let held: number | undefined;
+  for (const [i, r] of ladder.entries()) {
+    const rate = OPEN_LOOP_RATES[i] as number;
+    if ((r.ms.length / r.wallMs) * 1000 < KEPT_PACE * rate) break;
+    held = rate;
+  }
+  return held === undefined ? 'no rate' : `${held} calls/s`;
 }
 
 /** The try with the lowest p99 (a try hit by another job's stall is the one left out). */
