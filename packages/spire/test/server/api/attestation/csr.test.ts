@@ -6,6 +6,7 @@ import {
   parseCsr,
   readCsr,
   readCsrPublicKey,
+  readCsrPublicKeys,
 } from '../../../../src/server/api/attestation/csr.js';
 import { bitString, oid, seq } from '../../../../src/server/credtemplate/der.js';
 import {
@@ -194,6 +195,49 @@ describe('readCsrPublicKey (BatchNewX509SVID: the key only)', () => {
     await expect(readCsrPublicKey(await withBrokenSan())).rejects.toThrow(
       'csr is not a der pkcs#10 request: bad extension request',
     );
+  });
+});
+
+describe('readCsrPublicKeys (a batch, step by step across it)', () => {
+  it('gives each request, in order, what readCsrPublicKey gives it: the key or the same error', async () => {
+    const good = await makeCsr({ dns: ['a.example.org'] });
+    const other = await makeCsr();
+    const ders = [
+      good.der,
+      flipLastByte(good.der),
+      Uint8Array.of(0x30, 0x00),
+      infinityKeyCsr(),
+      csrOnCurve('secp256k1', Oids.ecdsaWithSha256, 'sha256'),
+      await withBrokenSan(),
+      other.der,
+    ];
+    const outcome = async (read: () => Promise<Buffer>) =>
+      read().then(
+        (key) => ({ key: key.toString('hex') }),
+        (err: CsrError) => ({ code: err.code, message: err.message }),
+      );
+    const one = await Promise.all(ders.map((der) => outcome(() => readCsrPublicKey(der))));
+    const batch = (await readCsrPublicKeys(ders)).map((r) =>
+      'publicKey' in r
+        ? { key: r.publicKey.toString('hex') }
+        : { code: (r.error as CsrError).code, message: (r.error as CsrError).message },
+    );
+    expect(batch).toEqual(one);
+    expect(batch.map((r) => ('key' in r ? 'key' : r.code))).toEqual([
+      'key',
+      'ERR_CSR_BAD_SIGNATURE',
+      'ERR_CSR_MALFORMED',
+      'ERR_CSR_MALFORMED',
+      'ERR_CSR_UNSUPPORTED_KEY',
+      'ERR_CSR_MALFORMED',
+      'key',
+    ]);
+    expect(batch[0]).toEqual({ key: good.spki.toString('hex') });
+    expect(batch[6]).toEqual({ key: other.spki.toString('hex') });
+  });
+
+  it('gives nothing for no requests', async () => {
+    expect(await readCsrPublicKeys([])).toEqual([]);
   });
 });
 
