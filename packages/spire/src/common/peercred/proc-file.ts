@@ -50,7 +50,8 @@ export const DEFAULT_MAX_OPEN_PROC_FILES = 64;
  * A kept descriptor answers for the very process it was opened on, never for a later process
  * given the same pid: once that process is gone its reads fail (ESRCH), and the file is then
  * opened again by path. While that process exists, no other process can hold its pid. So every
- * read says what a fresh read by path would say at that moment.
+ * read says what a fresh read by path would say at that moment, but for permission: procfs
+ * checks it at open (`hidepid`), so a process that became unreadable since is still read.
  *
  * Under a root that is not a procfs mount (a folder of test files, say), where a file replaced
  * by rename would leave a kept descriptor on the old one, every read opens the file afresh; so
