@@ -118,6 +118,8 @@ class AgentRuntime {
   #rotator!: AgentSvidRotator;
   #reattesting: Promise<void> | undefined;
   #stopped = false;
+  /** The bundle writes to data_dir, chained; never rejects (failures are logged). */
+  #bundleWrites: Promise<void> = Promise.resolve();
   #exit!: (exit: AgentExit) => void;
   readonly done = new Promise<AgentExit>((resolve) => {
     this.#exit = resolve;
@@ -184,7 +186,11 @@ class AgentRuntime {
       x509SvidCacheMaxSize: config.x509_svid_cache_max_size,
       jwtSvidCacheMaxSize: config.jwt_svid_cache_max_size,
       jwtCacheHitTimeoutMs: config.experimental.jwt_svid_cache_hit_timeout_ms,
-      onBundleChanged: (next) => void this.#bundleChanged(next),
+      onBundleChanged: (next) => {
+        // One write at a time, in the order of the changes, so that an older bundle never lands
+        // after a newer one; `#stop` waits for the last.
+        this.#bundleWrites = this.#bundleWrites.then(() => this.#bundleChanged(next));
+      },
       onSyncError: (err) => void this.#onServerError(err),
       ...(this.#p.options.random && { random: this.#p.options.random }),
     });
@@ -274,6 +280,7 @@ class AgentRuntime {
     this.#stopped = true;
     // Let a sync or rotation under way finish writing data_dir before the process goes.
     await Promise.all([this.#manager?.stop(), this.#rotator?.stop()]);
+    await this.#bundleWrites;
     this.#client?.close();
     this.#exit(exit);
   }

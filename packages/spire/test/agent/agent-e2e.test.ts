@@ -91,6 +91,32 @@ describe('spire-agent against the real server', () => {
     expect(second.view.snapshot(UID).identities).toHaveLength(1);
   });
 
+  it('stop() returns after the trust bundle a sync brought is written to data_dir', async () => {
+    const agent = await start([]);
+    const other = await startRealServer(join(dir, 'other'));
+    let added: Buffer;
+    try {
+      added = other.ctx.ca.bundle().x509Authorities[0] as Buffer;
+    } finally {
+      await other.close();
+    }
+    const s = server as RunningServer;
+    await s.ctx.datastore.appendBundle({
+      trustDomain: 'example.org',
+      x509Authorities: [{ asn1: added, tainted: false }],
+      jwtAuthorities: [],
+      refreshHint: 0,
+      sequenceNumber: 0,
+    });
+    await s.ctx.changed.bundles();
+
+    await agent.manager.synchronize();
+    await agent.stop();
+
+    const stored = await readFile(join(dir, 'agent', 'bundle.der'));
+    expect(stored.includes(added)).toBe(true);
+  });
+
   it('renews its SVID through RenewAgent and keeps syncing with the new one', async () => {
     const agent = await start([]);
     const before = await readFile(join(dir, 'agent', 'agent_svid.der'));
