@@ -67,7 +67,7 @@ export function importCsrKey(der: Uint8Array, spki: Tlv): CsrKey {
   const { ec, parameters } = algorithmOf(der, spki);
   if (!ec) {
     const key = decoded(bytes);
-    return { type: nonEcType(key), verifyKey: key };
+    return { type: checkedNonEcType(key), verifyKey: key };
   }
   if (!canonicalCurve(bytes)) throw ecRefusal(der, parameters);
   return { type: 'ec', verifyKey: decoded(bytes) };
@@ -139,11 +139,71 @@ function decoded(spki: Buffer): KeyObject {
   }
 }
 
-/** The type of a key that is not id-ecPublicKey: RSA or Ed25519, nothing else. */
-function nonEcType(key: KeyObject): CsrKeyType {
+/**
+ * The type of a key that is not id-ecPublicKey: RSA or Ed25519, nothing else, and never a key
+ * for which a signature proves nothing. OpenSSL verifies signatures for both of these, which
+ * anyone can make without a private key:
+ * - RSA with public exponent 1 (the signature is the padded digest itself), or with a modulus
+ *   small enough to factor. Refused as Go refuses them for SPIRE (crypto/rsa: exponent below 2
+ *   or above 2^31-1, modulus below 1024 bits), and an even exponent, which no RSA key has.
+ * - Ed25519 points of small order (RFC 8032 §5.1): for the identity, R = identity and S = 0
+ *   verify for every message.
+ */
+function checkedNonEcType(key: KeyObject): CsrKeyType {
   const type = key.asymmetricKeyType;
-  if (type === 'rsa' || type === 'ed25519') return type;
+  if (type === 'rsa') {
+    const { modulusLength = 0, publicExponent = 0n } = key.asymmetricKeyDetails ?? {};
+    if (modulusLength < MIN_RSA_BITS || publicExponent < 3n || publicExponent > MAX_RSA_EXPONENT) {
+      throw weakRsa();
+    }
+    if (publicExponent % 2n === 0n) throw weakRsa();
+    return type;
+  }
+  if (type === 'ed25519') {
+    const raw = key.export({ format: 'der', type: 'spki' }).subarray(-32);
+    if (isSmallOrderEd25519(raw)) throw malformed('ed25519 public key is a point of small order');
+    return type;
+  }
   throw unsupportedKey();
+}
+
+const MIN_RSA_BITS = 1024;
+const MAX_RSA_EXPONENT = 2n ** 31n - 1n;
+
+/** 2^255 - 19, the field of Ed25519 (RFC 8032 §5.1). */
+const ED25519_P = 2n ** 255n - 19n;
+
+/** y of an Ed25519 point of order 8: a root of d·y⁴ + 2y² − 1 (from doubling to y = 0). */
+const ED25519_ORDER_8_Y = 0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826n;
+
+/**
+ * y of every Ed25519 point of small order (the 8-torsion; each y is shared by a point and its
+ * negation): 1 (order 1), p - 1 (order 2), 0 (order 4), ±y8 (order 8).
+ */
+const ED25519_SMALL_ORDER_Y: ReadonlySet<bigint> = new Set([
+  1n,
+  ED25519_P - 1n,
+  0n,
+  ED25519_ORDER_8_Y,
+  ED25519_P - ED25519_ORDER_8_Y,
+]);
+
+/**
+ * Whether an encoded Ed25519 point (RFC 8032 §5.1.2: y little-endian, x's sign in the top bit)
+ * has small order. y is reduced mod p, so that an unreduced encoding of such a point is caught.
+ */
+function isSmallOrderEd25519(encoded: Uint8Array): boolean {
+  let y = 0n;
+  for (let i = encoded.length - 1; i >= 0; i--) y = (y << 8n) | BigInt(encoded[i] as number);
+  y &= (1n << 255n) - 1n;
+  return ED25519_SMALL_ORDER_Y.has(y % ED25519_P);
+}
+
+function weakRsa(): CsrError {
+  return new CsrError(
+    'ERR_CSR_UNSUPPORTED_KEY',
+    'csr rsa public key must have a modulus of at least 1024 bits and an odd exponent from 3 to 2^31-1',
+  );
 }
 
 function unsupportedKey(): CsrError {

@@ -11,10 +11,12 @@ import {
   randomBytes,
   sign,
 } from 'node:crypto';
-import { bitString, oid, seq } from '../../../../src/server/credtemplate/der.js';
+import { bitString, oid, seq, unsignedInteger } from '../../../../src/server/credtemplate/der.js';
 
 export const Oids = {
   ecPublicKey: '1.2.840.10045.2.1',
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
   p256: '1.2.840.10045.3.1.7',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
   ecdsaWithSha384: '1.2.840.10045.4.3.3',
@@ -79,6 +81,42 @@ export function infinityKeyCsr(): Uint8Array {
   });
 }
 
+/** An RSA SPKI (RFC 3279 §2.3.1) of modulus `n` and public exponent `e`. */
+export function rsaSpki(n: bigint, e: bigint): Buffer {
+  const integer = (v: bigint) => unsignedInteger(Buffer.from(hexOf(v), 'hex'));
+  return seq(seq(oid(Oids.rsaEncryption), Buffer.of(5, 0)), bitString(seq(integer(n), integer(e))));
+}
+
+/**
+ * A CSR for an RSA "key" whose public exponent is 1, with a sha256WithRSAEncryption signature
+ * anyone can make for it: s^1 mod n = s, so the signature is the PKCS #1 v1.5 encoded digest
+ * itself (RFC 8017 §9.2), no private key involved.
+ */
+export function rsaExponentOneCsr(): Uint8Array {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const n = toBigInt(Buffer.from(publicKey.export({ format: 'jwk' }).n as string, 'base64url'));
+  return csrFor(rsaSpki(n, 1n), Oids.sha256WithRsa, (info) => {
+    const digestInfo = Buffer.concat([
+      Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+      createHash('sha256').update(info).digest(),
+    ]);
+    const padding = Buffer.alloc(256 - 3 - digestInfo.length, 0xff);
+    return Buffer.concat([Buffer.of(0, 1), padding, Buffer.of(0), digestInfo]);
+  });
+}
+
+/**
+ * A CSR for the Ed25519 public key `encoded` (32 bytes, RFC 8032 §5.1.2) with the signature
+ * R = identity point, S = 0. For the identity as the key this verifies with no private key at
+ * all: [S]B = identity = R + [k]A for every k.
+ */
+export function ed25519ForgedCsr(encoded: Uint8Array): Uint8Array {
+  const spki = seq(seq(oid(Oids.ed25519)), bitString(encoded));
+  const identity = Buffer.alloc(32);
+  identity[0] = 1;
+  return csrFor(spki, Oids.ed25519, () => Buffer.concat([identity, Buffer.alloc(32)]));
+}
+
 function toBigInt(bytes: Uint8Array): bigint {
   return BigInt(`0x${Buffer.from(bytes).toString('hex') || '0'}`);
 }
@@ -94,9 +132,13 @@ function inverse(a: bigint, m: bigint): bigint {
   return ((t % m) + m) % m;
 }
 
+function hexOf(value: bigint): string {
+  const hex = value.toString(16);
+  return hex.length % 2 ? `0${hex}` : hex;
+}
+
 function derInteger(value: bigint): Buffer {
-  let hex = value.toString(16);
-  if (hex.length % 2) hex = `0${hex}`;
+  const hex = hexOf(value);
   let body = Buffer.from(hex, 'hex');
   if ((body[0] as number) & 0x80) body = Buffer.concat([Buffer.of(0), body]);
   return Buffer.concat([Buffer.of(0x02, body.length), body]);

@@ -15,7 +15,16 @@ import {
   readTlv,
   type Tlv,
 } from '../../../../src/server/credtemplate/der-reader.js';
-import { csrFor, csrOnCurve, csrWithPoint, infinityKeyCsr, Oids } from './csr-keys.js';
+import {
+  csrFor,
+  csrOnCurve,
+  csrWithPoint,
+  ed25519ForgedCsr,
+  infinityKeyCsr,
+  Oids,
+  rsaExponentOneCsr,
+  rsaSpki,
+} from './csr-keys.js';
 import { makeCsr } from './support.js';
 
 function flipLastByte(der: Uint8Array): Uint8Array {
@@ -271,6 +280,10 @@ describe('proof of possession: the key a CSR carries (every reader)', () => {
   const notOnCurve = 'csr is not a der pkcs#10 request: unsupported or invalid public key';
   const unsupported =
     'csr public key must be rsa, ed25519 or ecdsa on p-224, p-256, p-384 or p-521';
+  const weakRsa =
+    'csr rsa public key must have a modulus of at least 1024 bits and an odd exponent from 3 to 2^31-1';
+  const smallOrder =
+    'csr is not a der pkcs#10 request: ed25519 public key is a point of small order';
 
   const refused: [string, () => Promise<Uint8Array> | Uint8Array, string, string][] = [
     [
@@ -357,6 +370,42 @@ describe('proof of possession: the key a CSR carries (every reader)', () => {
       'csr signature algorithm is not one of its rsa public key',
     ],
     [
+      'an RSA key with public exponent 1, with a signature anyone can make for it',
+      rsaExponentOneCsr,
+      'ERR_CSR_UNSUPPORTED_KEY',
+      weakRsa,
+    ],
+    [
+      'an RSA key with an even public exponent',
+      () => {
+        const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const n = BigInt(
+          `0x${Buffer.from(publicKey.export({ format: 'jwk' }).n as string, 'base64url').toString('hex')}`,
+        );
+        return csrFor(rsaSpki(n, 65536n), Oids.sha256WithRsa, (info) =>
+          sign('sha256', info, privateKey),
+        );
+      },
+      'ERR_CSR_UNSUPPORTED_KEY',
+      weakRsa,
+    ],
+    [
+      'an RSA key of 512 bits, which anyone can factor',
+      () => {
+        const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 512 });
+        const spki = publicKey.export({ type: 'spki', format: 'der' });
+        return csrFor(spki, Oids.sha256WithRsa, (info) => sign('sha256', info, privateKey));
+      },
+      'ERR_CSR_UNSUPPORTED_KEY',
+      weakRsa,
+    ],
+    [
+      'the Ed25519 identity point, with a signature anyone can make for it',
+      () => ed25519ForgedCsr(ed25519Point('01')),
+      'ERR_CSR_MALFORMED',
+      smallOrder,
+    ],
+    [
       'a P-256 key with a signature made by another key',
       () => {
         const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -390,6 +439,58 @@ describe('proof of possession: the key a CSR carries (every reader)', () => {
     }
   });
 
+  // RFC 8032 §5.1: the Ed25519 points of order 1, 2, 4 and 8, each given as 32 little-endian
+  // bytes (y with x's sign in the top bit); the last three are y >= p, which names y - p.
+  const smallOrderPoints: [string, string][] = [
+    ['the identity (order 1)', '01'],
+    ['the identity with the sign bit set', `01${'00'.repeat(30)}80`],
+    ['y = p - 1 (order 2)', `ec${'ff'.repeat(30)}7f`],
+    ['y = 0 (order 4)', '00'],
+    ['an order-8 point', '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'],
+    ['the other order-8 y', 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'],
+    ['y = p + 1, the identity not reduced', `ee${'ff'.repeat(30)}7f`],
+    ['y = p, 0 not reduced', `ed${'ff'.repeat(30)}7f`],
+  ];
+
+  it('lists as order 8 two y that are roots of d·y⁴ + 2y² − 1 (the order-8 points)', () => {
+    const p = 2n ** 255n - 19n;
+    const d = (-121665n * modPow(121666n, p - 2n, p)) % p;
+    for (const [, hex] of smallOrderPoints.filter(([name]) => name.includes('order-8'))) {
+      const y = littleEndian(ed25519Point(hex));
+      expect((((d * y ** 4n + 2n * y ** 2n - 1n) % p) + p) % p).toBe(0n);
+    }
+  });
+
+  it.each(smallOrderPoints)('refuses the Ed25519 key %s', async (_name, hex) => {
+    const der = ed25519ForgedCsr(ed25519Point(hex));
+    for (const [reader, read] of readers) {
+      const err = await read(der).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect({ reader, message: (err as CsrError).message }).toEqual({
+        reader,
+        message: smallOrder,
+      });
+    }
+  });
+
+  it('accepts an RSA key with public exponent 3 and an Ed25519 key', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 });
+    const ed = generateKeyPairSync('ed25519');
+    const csrs = [
+      csrFor(rsa.publicKey.export({ type: 'spki', format: 'der' }), Oids.sha256WithRsa, (info) =>
+        sign('sha256', info, rsa.privateKey),
+      ),
+      csrFor(ed.publicKey.export({ type: 'spki', format: 'der' }), Oids.ed25519, (info) =>
+        sign(null, info, ed.privateKey),
+      ),
+    ];
+    for (const [reader, read] of readers) {
+      for (const der of csrs) await expect(read(der), reader).resolves.toBeDefined();
+    }
+  });
+
   const accepted: [string, string, string, string][] = [
     ['P-224', 'P-224', Oids.ecdsaWithSha256, 'sha256'],
     ['P-256 (ECDSA SHA-384)', 'P-256', Oids.ecdsaWithSha384, 'sha384'],
@@ -407,3 +508,26 @@ describe('proof of possession: the key a CSR carries (every reader)', () => {
     }
   });
 });
+
+/** 32 bytes from `hex`, zero-padded on the right (little-endian: the high bytes). */
+function ed25519Point(hex: string): Buffer {
+  const bytes = Buffer.alloc(32);
+  Buffer.from(hex, 'hex').copy(bytes);
+  return bytes;
+}
+
+function littleEndian(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i] as number);
+  return value & ((1n << 255n) - 1n);
+}
+
+function modPow(base: bigint, exponent: bigint, m: bigint): bigint {
+  let result = 1n;
+  let b = base % m;
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % m;
+    b = (b * b) % m;
+  }
+  return result;
+}

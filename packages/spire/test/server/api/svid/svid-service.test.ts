@@ -3,7 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SVID } from '../../../../src/gen/spire/api/server/svid/v1/svid_pb.js';
 import { createSvidService } from '../../../../src/server/api/svid/service.js';
 import { type ServerHarness, startServerHarness } from '../../../support/server-harness.js';
-import { csrOnCurve, infinityKeyCsr, Oids } from '../attestation/csr-keys.js';
+import {
+  csrOnCurve,
+  ed25519ForgedCsr,
+  infinityKeyCsr,
+  Oids,
+  rsaExponentOneCsr,
+} from '../attestation/csr-keys.js';
 import { expectRpcError, makeCsr, urisOf } from '../attestation/support.js';
 
 let h: ServerHarness;
@@ -109,11 +115,15 @@ describe('BatchNewX509SVID (reference §3.8, CVE-2021-27098)', () => {
     ]);
   });
 
-  it('signs no key whose possession the CSR does not prove: point at infinity, other curve', async () => {
+  it('signs no key whose possession the CSR does not prove: point at infinity, other curve, RSA e=1, Ed25519 identity', async () => {
+    const identity = Buffer.alloc(32);
+    identity[0] = 1;
     const res = await h.withSvid(SVID, agentSvid).batchNewX509SVID({
       params: [
         { entryId: mine, csr: infinityKeyCsr() },
         { entryId: mine, csr: csrOnCurve('secp256k1', Oids.ecdsaWithSha256, 'sha256') },
+        { entryId: mine, csr: rsaExponentOneCsr() },
+        { entryId: mine, csr: ed25519ForgedCsr(identity) },
       ],
     });
     expect(
@@ -127,6 +137,16 @@ describe('BatchNewX509SVID (reference §3.8, CVE-2021-27098)', () => {
       [
         Code.InvalidArgument,
         'malformed CSR: csr public key must be rsa, ed25519 or ecdsa on p-224, p-256, p-384 or p-521',
+        false,
+      ],
+      [
+        Code.InvalidArgument,
+        'malformed CSR: csr rsa public key must have a modulus of at least 1024 bits and an odd exponent from 3 to 2^31-1',
+        false,
+      ],
+      [
+        Code.InvalidArgument,
+        'malformed CSR: csr is not a der pkcs#10 request: ed25519 public key is a point of small order',
         false,
       ],
     ]);
