@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcFileReader, readProcFileSync } from '../../../src/common/peercred/index.js';
 
@@ -86,3 +87,46 @@ describe('ProcFileReader', () => {
     expect(reader.openCount).toBe(0);
   });
 });
+
+const PID_REUSE = fileURLToPath(new URL('./support/pid-reuse.ts', import.meta.url));
+
+/** A pid namespace of our own, where ns_last_pid can hand a pid out again: root and util-linux. */
+const canReusePids =
+  process.getuid?.() === 0 &&
+  spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'setpriv', '--reuid=0', 'true'])
+    .status === 0;
+
+describe.skipIf(!canReusePids)(
+  'ProcFileReader on a pid given to another process (own pid namespace)',
+  () => {
+    it('reads the new process through the kept path, never the old one, and sees its exec and uid change', () => {
+      const run = spawnSync(
+        'unshare',
+        ['--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', PID_REUSE],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(run.stderr).toBe('');
+      const seen = JSON.parse(run.stdout) as Record<string, { kept: string[]; fresh: string[] }> & {
+        pid: number;
+        reused: number;
+        kept: number;
+      };
+      expect(seen.reused).toBe(seen.pid);
+      expect(seen.kept).toBe(2);
+      const [, , , beforeStart] = seen.before.fresh;
+      const [, , , afterStart] = seen.after.fresh;
+      expect(seen.before.kept).toEqual(seen.before.fresh);
+      expect(seen.before.kept.slice(0, 2)).toEqual(['Name:\tsleep', `Pid:\t${seen.pid}`]);
+      expect(seen.after.kept).toEqual(seen.after.fresh);
+      expect(seen.after.kept[0]).toBe('Name:\tsh');
+      expect(afterStart).not.toBe(beforeStart);
+      expect(seen.execed.kept).toEqual(seen.execed.fresh);
+      expect(seen.execed.kept).toEqual([
+        'Name:\tsleep',
+        `Pid:\t${seen.pid}`,
+        'Uid:\t65534\t65534\t65534\t65534',
+        afterStart?.replace('(sh)', '(sleep)'),
+      ]);
+    });
+  },
+);
