@@ -88,6 +88,16 @@ describe('ProcFileReader', () => {
   });
 });
 
+/** What support/pid-reuse.ts prints: the kept and the fresh view at each step. */
+interface PidReuseReport {
+  pid: number;
+  reused: number;
+  kept: number;
+  before: { kept: string[]; fresh: string[] };
+  after: { kept: string[]; fresh: string[] };
+  execed: { kept: string[]; fresh: string[] };
+}
+
 const PID_REUSE = fileURLToPath(new URL('./support/pid-reuse.ts', import.meta.url));
 
 /** A pid namespace of our own, where ns_last_pid can hand a pid out again: root and util-linux. */
@@ -106,11 +116,7 @@ describe.skipIf(!canReusePids)(
         { encoding: 'utf8', timeout: 30_000 },
       );
       expect(run.stderr).toBe('');
-      const seen = JSON.parse(run.stdout) as Record<string, { kept: string[]; fresh: string[] }> & {
-        pid: number;
-        reused: number;
-        kept: number;
-      };
+      const seen = JSON.parse(run.stdout) as PidReuseReport;
       expect(seen.reused).toBe(seen.pid);
       expect(seen.kept).toBe(2);
       const [, , , beforeStart] = seen.before.fresh;
