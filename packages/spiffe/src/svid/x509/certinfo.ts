@@ -170,11 +170,51 @@ function indexExtensions(list: Iterable<Extension>, label: string): Map<string, 
 }
 
 function decodeBasicConstraints(extensions: Map<string, Extension>, label: string) {
+  const ext = extensions.get(Oid.basicConstraints);
+  if (ext && !isBasicConstraintsDer(new Uint8Array(ext.extnValue.buffer))) {
+    throw new X509SvidError(
+      X509SvidErrorCode.MalformedCertificate,
+      `${label} extension ${Oid.basicConstraints} is not valid der`,
+    );
+  }
   const bc = decodeOptional(extensions, Oid.basicConstraints, BasicConstraints, label);
   if (!bc) return undefined;
   return bc.pathLenConstraint === undefined
     ? { cA: bc.cA }
     : { cA: bc.cA, pathLen: bc.pathLenConstraint };
+}
+
+/**
+ * RFC 5280 §4.2.1.9: BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE,
+ * pathLenConstraint INTEGER (0..MAX) OPTIONAL }, in that order and nothing else, checked before
+ * the ASN.1 library reads it: the library takes a BOOLEAN of any length (none as false, two bytes
+ * as true), an empty, padded or negative INTEGER, fields out of order and fields after them, all
+ * of which OpenSSL and Go refuse, so a malformed extension passed as a CA or a path length. As
+ * OpenSSL, a one-byte BOOLEAN is true when non-zero and an explicit FALSE is read.
+ */
+function isBasicConstraintsDer(value: Uint8Array): boolean {
+  const fields = value[0] === 0x30 ? derChildren(value) : undefined;
+  if (!fields) return false;
+  let i = 0;
+  if (fields[i]?.[0] === 0x01) {
+    if (fields[i]?.length !== 3) return false;
+    i++;
+  }
+  const pathLen = fields[i];
+  if (pathLen) {
+    if (!isNonNegativeInteger(pathLen)) return false;
+    i++;
+  }
+  return i === fields.length;
+}
+
+/** A DER INTEGER (short form) of at least one byte, not padded, not negative (X.690 §8.3). */
+function isNonNegativeInteger(element: Uint8Array): boolean {
+  const length = element.length - 2;
+  if (element[0] !== 0x02 || element[1] !== length || length < 1) return false;
+  const first = element[2] as number;
+  if (first & 0x80) return false;
+  return length === 1 || first !== 0 || ((element[3] as number) & 0x80) !== 0;
 }
 
 function decodeKeyUsage(extensions: Map<string, Extension>, label: string) {

@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import {
   X509SvidErrorCode as Code,
+  checkX509SvidDer,
   TrustDomain,
   X509Bundle,
   type X509BundleSource,
@@ -413,5 +414,78 @@ describe('bug cases C06-C13', () => {
     expect(X509Svid.verify(certs(leaf), bundle, { at: AT }).id.toString()).toBe(
       'spiffe://example.org/server',
     );
+  });
+});
+
+describe('basicConstraints that OpenSSL and Go cannot decode (RFC 5280 §4.2.1.9) is refused', () => {
+  // The ASN.1 library read a BOOLEAN of any length (none: false, two bytes: true) and an empty
+  // INTEGER, so an intermediate whose extension OpenSSL refuses passed as a CA.
+  const hex = (s: string) => new Uint8Array(Buffer.from(s.replace(/ /g, ''), 'hex'));
+  const malformedBc = (label: string) => ({
+    code: Code.MalformedCertificate,
+    message: `${label} extension 2.5.29.19 is not valid der`,
+  });
+  const codeAndMessage = (fn: () => unknown) => {
+    const { code, message } = caught(fn);
+    return { code, message };
+  };
+  const bcOnly = (value: string): CertOptions => ({
+    basicConstraints: null,
+    extraExtensions: [{ oid: '2.5.29.19', critical: true, value: hex(value) }],
+  });
+
+  const intermediates: [string, string][] = [
+    ['cA as a BOOLEAN of two bytes', '30 04 01 02 00 ff'],
+    ['cA as a BOOLEAN of two bytes, the last non-zero', '30 04 01 02 00 01'],
+    ['cA as an empty BOOLEAN, then a pathLen', '30 05 01 00 02 01 00'],
+    ['pathLenConstraint as an empty INTEGER', '30 05 01 01 ff 02 00'],
+    ['a negative pathLenConstraint', '30 06 01 01 ff 02 01 ff'],
+    ['a pathLenConstraint with a padding byte', '30 07 01 01 ff 02 02 00 01'],
+    ['a field after pathLenConstraint', '30 08 01 01 ff 02 01 00 05 00'],
+    ['pathLenConstraint before cA', '30 06 02 01 00 01 01 ff'],
+  ];
+  it.each(intermediates)('intermediate with %s: verify, parse, checkX509SvidDer', (_n, value) => {
+    const inter = createIntermediate(root, bcOnly(value));
+    const leaf = createLeaf(inter);
+    const spki = leaf.publicKey.export({ format: 'der', type: 'spki' });
+    const expected = malformedBc('intermediate 1');
+    expect(codeAndMessage(() => X509Svid.verify(certs(leaf, inter), bundle, { at: AT }))).toEqual(
+      expected,
+    );
+    expect(codeAndMessage(() => X509Svid.parse([leaf.der, inter.der], leaf.privateKey))).toEqual(
+      expected,
+    );
+    expect(codeAndMessage(() => checkX509SvidDer([leaf.der, inter.der], spki))).toEqual(expected);
+  });
+
+  it('a leaf whose cA is an empty BOOLEAN (read as cA=false before)', () => {
+    const inter = createIntermediate(root);
+    const leaf = createLeaf(inter, bcOnly('30 02 01 00'));
+    const spki = leaf.publicKey.export({ format: 'der', type: 'spki' });
+    const expected = malformedBc('leaf');
+    expect(codeAndMessage(() => X509Svid.verify(certs(leaf, inter), bundle, { at: AT }))).toEqual(
+      expected,
+    );
+    expect(codeAndMessage(() => X509Svid.parse([leaf.der, inter.der], leaf.privateKey))).toEqual(
+      expected,
+    );
+    expect(codeAndMessage(() => checkX509SvidDer([leaf.der, inter.der], spki))).toEqual(expected);
+  });
+
+  it('still accepts the DER forms and OpenSSL’s BOOLEAN of any non-zero byte', () => {
+    for (const value of ['30 03 01 01 ff', '30 06 01 01 ff 02 01 00', '30 03 01 01 01']) {
+      const inter = createIntermediate(root, bcOnly(value));
+      const leaf = createLeaf(inter);
+      expect(X509Svid.verify(certs(leaf, inter), bundle, { at: AT }).id.toString()).toBe(
+        'spiffe://example.org/workload',
+      );
+    }
+    const inter = createIntermediate(root);
+    for (const value of ['30 00', '30 03 01 01 00']) {
+      const leaf = createLeaf(inter, bcOnly(value));
+      expect(X509Svid.parse([leaf.der, inter.der], leaf.privateKey).id.toString()).toBe(
+        'spiffe://example.org/workload',
+      );
+    }
   });
 });
