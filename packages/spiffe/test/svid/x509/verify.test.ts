@@ -418,8 +418,10 @@ describe('bug cases C06-C13', () => {
 });
 
 describe('basicConstraints that OpenSSL and Go cannot decode (RFC 5280 §4.2.1.9) is refused', () => {
-  // The ASN.1 library read a BOOLEAN of any length (none: false, two bytes: true) and an empty
-  // INTEGER, so an intermediate whose extension OpenSSL refuses passed as a CA.
+  // The ASN.1 library read a BOOLEAN of any length (none: false, two bytes: true), an empty or
+  // padded INTEGER and fields after pathLenConstraint: before the shape check, verify and parse
+  // accepted as a CA an intermediate with the first two, fourth, sixth or seventh encoding below,
+  // and refused the others only by later rules (not a CA, path length -1 exceeded).
   const hex = (s: string) => new Uint8Array(Buffer.from(s.replace(/ /g, ''), 'hex'));
   const malformedBc = (label: string) => ({
     code: Code.MalformedCertificate,
