@@ -6,6 +6,7 @@ export const VERSION = '0.1.0';
 export * from './bundle/index.js';
 export { isSpiffeError, SpiffeError } from './errors.js';
 export * from './jwt/index.js';
+export * from './keys/public-key.js';
 export * from './spiffeid/index.js';
 export * from './svid/jwt/index.js';
 export * from './svid/x509/index.js';
