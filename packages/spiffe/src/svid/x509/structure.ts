@@ -100,7 +100,7 @@ function isTbsCertificate(der: Uint8Array, tbs: Element): boolean {
     const ok =
       tag === 3
         ? field.constructed && isExplicit(der, field, (e) => isExtensions(der, e))
-        : isBitStringContent(stringContent(der, field));
+        : isBitStringShape(stringShape(der, field));
     if (!ok) return false;
     i++;
   }
@@ -145,11 +145,10 @@ function isNameValue(der: Uint8Array, e: Element): boolean {
   if (e.cls !== UNIVERSAL || !NAME_VALUE_TAGS.has(e.tag)) return false;
   // OpenSSL takes a SEQUENCE whole (unread) when it is constructed, and refuses it otherwise.
   if (e.tag === Tag.sequence) return e.constructed;
+  if (e.tag === Tag.bitString) return isBitStringShape(stringShape(der, e));
+  if (!CANON_TAGS.has(e.tag)) return stringShape(der, e) !== undefined;
   const content = stringContent(der, e);
-  if (!content) return false;
-  if (e.tag === Tag.bitString) return isBitStringContent(content);
-  if (!CANON_TAGS.has(e.tag)) return true;
-  return convertsToUtf8(content, e.tag);
+  return content !== undefined && convertsToUtf8(content, e.tag);
 }
 
 function isValidity(der: Uint8Array, e: Element): boolean {
@@ -161,8 +160,7 @@ function isValidity(der: Uint8Array, e: Element): boolean {
 /** Time ::= CHOICE { UTCTime, GeneralizedTime }; the content is read by certinfo.ts. */
 function isTime(der: Uint8Array, e: Element): boolean {
   if (e.cls !== UNIVERSAL || (e.tag !== Tag.utcTime && e.tag !== Tag.generalizedTime)) return false;
-  const content = stringContent(der, e);
-  return content !== undefined;
+  return stringShape(der, e) !== undefined;
 }
 
 /** SubjectPublicKeyInfo ::= SEQUENCE { algorithm, subjectPublicKey BIT STRING }. */
@@ -189,7 +187,7 @@ function isExtensions(der: Uint8Array, e: Element): boolean {
     if (!isOid(der, id)) return false;
     const [critical, value] = rest.length === 2 ? rest : [undefined, rest[0]];
     if (critical && !isBoolean(critical)) return false;
-    if (!value || !isUniversalTag(value, Tag.octetString) || !stringContent(der, value)) {
+    if (!value || !isUniversalTag(value, Tag.octetString) || !stringShape(der, value)) {
       return false;
     }
   }
@@ -217,13 +215,11 @@ function isAny(der: Uint8Array, e: Element): boolean {
     case Tag.integer:
     case Tag.enumerated:
       return !e.constructed && isIntegerContent(der, e);
-    case Tag.bitString: {
-      const content = stringContent(der, e);
-      return content !== undefined && isBitStringContent(content);
-    }
+    case Tag.bitString:
+      return isBitStringShape(stringShape(der, e));
     default: {
-      const content = stringContent(der, e);
-      return content !== undefined && isStringLength(e.tag, content.length);
+      const shape = stringShape(der, e);
+      return shape !== undefined && isStringLength(e.tag, shape.length);
     }
   }
 }
@@ -235,27 +231,74 @@ function isStringLength(tag: number, length: number): boolean {
   return true;
 }
 
-/** Deepest nesting of a constructed string that OpenSSL reads (its ASN1_MAX_STRING_NEST). */
+/**
+ * OpenSSL's ASN1_MAX_STRING_NEST: a constructed string may hold constructed parts this many
+ * levels deep (six constructed levels in all); a seventh is refused.
+ */
 const MAX_STRING_NEST = 5;
 
+/** The length and first byte of a string element's bytes (see {@link stringContent}). */
+interface StringShape {
+  readonly length: number;
+  readonly first: number | undefined;
+}
+
 /**
- * The bytes of a string element: its content when primitive; when constructed (BER), the
- * contents of the elements inside it joined, read as OpenSSL does (any tag, nested up to
- * {@link MAX_STRING_NEST} levels, no end-of-contents marker). Undefined when malformed.
+ * The length and first byte of a string element's bytes without joining them: a constructed
+ * (BER) string is read as OpenSSL reads it (any tag inside, nested up to
+ * {@link MAX_STRING_NEST} levels, no end-of-contents marker). Undefined when malformed. Where
+ * only the shape matters, a string of many small parts costs no copy and no list of parts.
  */
-function stringContent(der: Uint8Array, e: Element, depth = 0): Uint8Array | undefined {
-  if (!e.constructed) return der.subarray(e.start, e.end);
-  if (depth >= MAX_STRING_NEST) return undefined;
-  const parts: Uint8Array[] = [];
+function stringShape(der: Uint8Array, e: Element, depth = 0): StringShape | undefined {
+  if (!e.constructed) {
+    return { length: e.end - e.start, first: e.end > e.start ? der[e.start] : undefined };
+  }
+  if (depth > MAX_STRING_NEST) return undefined;
+  let length = 0;
+  let first: number | undefined;
   for (let offset = e.start; offset < e.end; ) {
     if (der[offset] === 0 && der[offset + 1] === 0) return undefined;
     const part = read(der, offset, e.end);
-    const bytes = part && stringContent(der, part, depth + 1);
-    if (!(part && bytes)) return undefined;
-    parts.push(bytes);
+    const shape = part && stringShape(der, part, depth + 1);
+    if (!(part && shape)) return undefined;
+    if (length === 0) first = shape.first;
+    length += shape.length;
     offset = part.end;
   }
-  return Buffer.concat(parts);
+  return { length, first: length === 0 ? undefined : first };
+}
+
+/**
+ * The bytes of a string element: its content when primitive; when constructed, the contents of
+ * the elements inside it joined (checked by {@link stringShape}, then copied into one buffer).
+ */
+function stringContent(der: Uint8Array, e: Element): Uint8Array | undefined {
+  if (!e.constructed) return der.subarray(e.start, e.end);
+  const shape = stringShape(der, e);
+  if (!shape) return undefined;
+  const out = Buffer.allocUnsafe(shape.length);
+  copyString(der, e, out, 0);
+  return out;
+}
+
+/** Copies the bytes of a string element that {@link stringShape} accepted; returns the end. */
+function copyString(der: Uint8Array, e: Element, out: Uint8Array, at: number): number {
+  if (!e.constructed) {
+    out.set(der.subarray(e.start, e.end), at);
+    return at + e.end - e.start;
+  }
+  let next = at;
+  for (let offset = e.start; offset < e.end; ) {
+    const part = read(der, offset, e.end) as Element;
+    next = copyString(der, part, out, next);
+    offset = part.end;
+  }
+  return next;
+}
+
+/** X.690 §8.6 on a string's shape: at least the byte counting unused bits, and it is 0 to 7. */
+function isBitStringShape(shape: StringShape | undefined): boolean {
+  return shape !== undefined && shape.first !== undefined && shape.first <= 7;
 }
 
 function isSequence(e: Element): boolean {
@@ -307,14 +350,7 @@ function isOidContent(der: Uint8Array, e: Element): boolean {
 }
 
 function isBitString(der: Uint8Array, e: Element): boolean {
-  if (!isUniversalTag(e, Tag.bitString)) return false;
-  const content = stringContent(der, e);
-  return content !== undefined && isBitStringContent(content);
-}
-
-/** X.690 §8.6: the first content byte counts the unused bits, 0 to 7. */
-function isBitStringContent(content: Uint8Array | undefined): boolean {
-  return content !== undefined && content.length > 0 && (content[0] as number) <= 7;
+  return isUniversalTag(e, Tag.bitString) && isBitStringShape(stringShape(der, e));
 }
 
 /**
