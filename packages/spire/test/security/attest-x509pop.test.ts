@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Code } from '@connectrpc/connect';
 import { verifyCertificatePath } from '@spire-ts/spiffe';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
+import { withSubjectKey } from '../../../spiffe/test/support/infinity-key.js';
 import {
   AgentX509PopAttestor,
   parseAgentX509PopConfig,
@@ -101,6 +102,48 @@ describe('AttestAgent x509pop: hostile chains', () => {
       respond: (c) => agent.respond(c),
     });
     if (!result.svid) throw new Error('no SVID');
+  });
+});
+
+describe('AttestAgent x509pop: a public key at the ec point at infinity', () => {
+  // Node 20 aborts the whole process when it reads such a key's curve (which the ECDSA check of
+  // the challenge response did): the chain must be refused before that, and the server live on.
+  const infinityLeaf = () => new Uint8Array(withSubjectKey(leaf.cert, root.privateKey).raw);
+
+  it('a leaf certificate signed by the CA is refused, and the server keeps serving', async () => {
+    await expectRpcError(
+      attest(h.anonymous(Agent), {
+        type: 'x509pop',
+        payload: marshalAttestationData({ certificates: [infinityLeaf()] }),
+        csr: (await makeCsr()).der,
+        respond: (c) => agentWithKey('leaf.key').respond(c),
+      }),
+      Code.InvalidArgument,
+      'x509pop: leaf certificate public key is the ec point at infinity',
+    );
+
+    const agent = agentWithKey('leaf.key');
+    const result = await attest(h.anonymous(Agent), {
+      type: 'x509pop',
+      payload: await agent.payload(),
+      csr: (await makeCsr()).der,
+      respond: (c) => agent.respond(c),
+    });
+    if (!result.svid) throw new Error('no SVID after the refused attempt');
+  });
+
+  it('an intermediate is refused by name', async () => {
+    await expectRpcError(
+      attest(h.anonymous(Agent), {
+        type: 'x509pop',
+        payload: marshalAttestationData({
+          certificates: [new Uint8Array(leaf.cert.raw), infinityLeaf()],
+        }),
+        csr: (await makeCsr()).der,
+      }),
+      Code.InvalidArgument,
+      'x509pop: intermediate certificate 0 public key is the ec point at infinity',
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { infinityKey } from '../../../../spiffe/test/support/infinity-key.js';
 import {
   calculateResponse,
   fingerprint,
@@ -146,3 +147,14 @@ function derSignature(r: Uint8Array, s: Uint8Array): Buffer {
   const seq = Buffer.concat([int(r), int(s)]);
   return Buffer.concat([Buffer.from([0x30, seq.length]), seq]);
 }
+
+describe('x509pop public keys from outside', () => {
+  it('refuses a public key at the ec point at infinity instead of aborting the process', () => {
+    const { privateKey } = keys['EC P-256'] as { privateKey: KeyObject };
+    const challenge = { ecdsaSignature: { nonce: new Uint8Array(32) } };
+    const response = calculateResponse(privateKey, challenge);
+    expect(() => verifyChallengeResponse(infinityKey(), challenge, response)).toThrow(
+      'x509pop: certificate public key is the ec point at infinity',
+    );
+  });
+});

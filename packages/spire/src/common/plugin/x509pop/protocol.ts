@@ -13,6 +13,7 @@
  * the bytes on the wire are what SPIRE produces and accepts.
  */
 import { constants, createHash, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
+import { ecPublicKeyProblem } from '@spire-ts/spiffe';
 
 /** Length of each nonce, in bytes. */
 export const NONCE_LENGTH = 32;
@@ -161,6 +162,9 @@ export function verifyChallengeResponse(
   challenge: Challenge,
   response: Response,
 ): void {
+  // Reading the curve of an EC point at infinity aborts Node; refuse such a key first.
+  const problem = ecPublicKeyProblem(publicKey);
+  if (problem !== undefined) throw new X509PopError(`certificate public key ${problem}`);
   if (publicKey.asymmetricKeyType === 'rsa') {
     if (!challenge.rsaSignature) throw new X509PopError('expecting RSA challenge');
     if (!response.rsaSignature) throw new X509PopError('expecting RSA response');

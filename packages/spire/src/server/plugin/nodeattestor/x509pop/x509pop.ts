@@ -10,6 +10,7 @@ import {
   KeyUsageFlags,
   SubjectAlternativeName,
 } from '@peculiar/asn1-x509';
+import { ecPublicKeyProblem } from '@spire-ts/spiffe';
 import type { Clock } from '../../../../common/clock/clock.js';
 import {
   fingerprint,
@@ -119,12 +120,15 @@ export class X509PopAttestor implements ServerNodeAttestor {
       );
     }
     return ders.map((der, i) => {
+      const which = i === 0 ? 'leaf certificate' : `intermediate certificate ${i - 1}`;
+      let cert: X509Certificate;
       try {
-        return new X509Certificate(der);
+        cert = new X509Certificate(der);
       } catch {
-        const which = i === 0 ? 'leaf certificate' : `intermediate certificate ${i - 1}`;
         throw new NodeAttestationError('invalid_argument', `x509pop: unable to parse ${which}`);
       }
+      checkPublicKey(cert, which);
+      return cert;
     });
   }
 
@@ -202,6 +206,23 @@ function loadCaBundle(path: string): X509Certificate[] {
       });
     }
   });
+}
+
+/**
+ * Refuses a certificate whose public key cannot be used: an EC point at infinity would abort the
+ * server process when the challenge response is checked (Node reads the key's curve), so such a
+ * chain is stopped here, before anything reads the key.
+ */
+function checkPublicKey(cert: X509Certificate, which: string): void {
+  let problem: string | undefined;
+  try {
+    problem = ecPublicKeyProblem(cert.publicKey);
+  } catch {
+    problem = 'cannot be read';
+  }
+  if (problem !== undefined) {
+    throw new NodeAttestationError('invalid_argument', `x509pop: ${which} public key ${problem}`);
+  }
 }
 
 function refused(message: string): NodeAttestationError {
