@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { ecPublicKeyProblem } from '../keys/public-key.js';
 import { BundleError, BundleErrorCode } from './errors.js';
 
 const BEGIN = /^-----BEGIN ([^-]*)-----$/;
@@ -133,7 +134,26 @@ export function certificateFromDer(der: Uint8Array, what: string): X509Certifica
       `${what} is not exactly one DER X.509 certificate`,
     );
   }
+  assertUsableCertificateKey(cert, what);
   return cert;
+}
+
+/**
+ * Refuses a certificate whose EC public key must not be used (the point at infinity, a
+ * compressed or wrongly sized point): Node aborts the process when such a key's details are read
+ * or it is exported as a JWK, so it is stopped where it enters a bundle. A key Node cannot load
+ * at all is left to the code that uses it, which gets a clean exception.
+ */
+export function assertUsableCertificateKey(cert: X509Certificate, what: string): void {
+  let problem: string | undefined;
+  try {
+    problem = ecPublicKeyProblem(cert.publicKey);
+  } catch {
+    return;
+  }
+  if (problem !== undefined) {
+    throw new BundleError(BundleErrorCode.InvalidCertificate, `${what} public key ${problem}`);
+  }
 }
 
 /** PEM text of one certificate, 64-column base64 lines, ending in a newline. */

@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey, KeyObject } from 'node:crypto';
+import { ecPublicKeyProblem } from '../keys/public-key.js';
 import { BundleError, BundleErrorCode } from './errors.js';
 import { JsonNumber, type JsonObject, type JsonValue } from './json.js';
 
@@ -30,13 +31,19 @@ export function publicKeyFromJwk(entry: JsonObject, where: string): KeyObject {
       );
     }
   }
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: toPlain(entry) as JsonWebKey, format: 'jwk' });
+    key = createPublicKey({ key: toPlain(entry) as JsonWebKey, format: 'jwk' });
   } catch (cause) {
     throw new BundleError(BundleErrorCode.InvalidJwk, `${where} is not a valid public jwk`, {
       cause,
     });
   }
+  const problem = ecPublicKeyProblem(key);
+  if (problem !== undefined) {
+    throw new BundleError(BundleErrorCode.InvalidJwk, `${where} public key ${problem}`);
+  }
+  return key;
 }
 
 /**
@@ -44,6 +51,8 @@ export function publicKeyFromJwk(entry: JsonObject, where: string): KeyObject {
  * JWK has no form for (RSA-PSS, DSA) is an `ERR_BUNDLE_INVALID_AUTHORITY` naming `what`.
  */
 export function jwkFromPublicKey(key: KeyObject, what: string): Record<string, string> {
+  // Node aborts the process on a JWK export of an EC point at infinity: refuse it first.
+  assertUsableKey(key, what);
   let jwk: JsonWebKey;
   try {
     jwk = key.export({ format: 'jwk' });
@@ -71,6 +80,15 @@ export function assertPublicKey(key: unknown, where: string): asserts key is Key
       BundleErrorCode.InvalidAuthority,
       `${where} is a ${key.type} key: a bundle authority must be a public key`,
     );
+  }
+  assertUsableKey(key, where);
+}
+
+/** `ERR_BUNDLE_INVALID_AUTHORITY` for an EC key that must not be used (see ecPublicKeyProblem). */
+function assertUsableKey(key: KeyObject, what: string): void {
+  const problem = ecPublicKeyProblem(key);
+  if (problem !== undefined) {
+    throw new BundleError(BundleErrorCode.InvalidAuthority, `${what} public key ${problem}`);
   }
 }
 

@@ -1,6 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import type { TrustDomain } from '../spiffeid/index.js';
-import { certificateToPem, parseDerCertificates, parsePemCertificates } from './certificates.js';
+import {
+  assertUsableCertificateKey,
+  certificateToPem,
+  parseDerCertificates,
+  parsePemCertificates,
+} from './certificates.js';
 import type { X509BundleSource } from './source.js';
 import { type TrustDomainArg, toTrustDomain } from './trust-domain-arg.js';
 
@@ -97,6 +102,7 @@ function uniqueCertificates(certs: Iterable<X509Certificate>): X509Certificate[]
     }
     const der = cert.raw.toString('latin1');
     if (seen.has(der)) continue;
+    assertUsableCertificateKey(cert, `x509 authority ${out.length}`);
     seen.add(der);
     out.push(cert);
   }
