@@ -1,4 +1,5 @@
 import { constants, type KeyObject, sign, verify } from 'node:crypto';
+import { ecPublicKeyProblem } from '../../keys/public-key.js';
 
 /** The signature algorithms a JWT-SVID may use (JWT-SVID §2.1); any other `alg` is rejected. */
 export const JWT_SVID_ALGORITHMS = [
@@ -52,6 +53,9 @@ export function isJwtSvidAlgorithm(alg: unknown): alg is JwtSvidAlgorithm {
  * ES256, nor an EC key of another curve).
  */
 export function keyMismatch(alg: JwtSvidAlgorithm, key: KeyObject): string | undefined {
+  // Reading the curve of an EC point at infinity, or verifying with it, aborts Node: check first.
+  const problem = ecPublicKeyProblem(key);
+  if (problem !== undefined) return `${alg} key ${problem}`;
   const profile = PROFILES[alg];
   const type = key.asymmetricKeyType;
   if (profile.family === 'ES') {
@@ -110,7 +114,7 @@ export function createSignature(alg: JwtSvidAlgorithm, key: KeyObject, signingIn
 export function defaultAlgorithm(key: KeyObject): JwtSvidAlgorithm | undefined {
   if (key.asymmetricKeyType === 'rsa') return 'RS256';
   if (key.asymmetricKeyType === 'rsa-pss') return 'PS256';
-  if (key.asymmetricKeyType !== 'ec') return undefined;
+  if (key.asymmetricKeyType !== 'ec' || ecPublicKeyProblem(key) !== undefined) return undefined;
   const curve = key.asymmetricKeyDetails?.namedCurve;
   return JWT_SVID_ALGORITHMS.find((alg) => PROFILES[alg].curve === curve);
 }
