@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { withSubjectKey } from '../../../spiffe/test/support/infinity-key.js';
 import {
   bundleCountCommand,
   bundleDeleteCommand,
@@ -160,6 +161,34 @@ describe('spire-server bundle set / list (bug-cases-2 D10)', () => {
     const refused = await runVerb(h, bundleSetCommand, ['-id', 'spiffe://other.org'], bad);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^Error: unable to parse bundle data: .*PRIVATE KEY/);
+  });
+
+  it('set refuses a certificate whose public key is the ec point at infinity', async () => {
+    const bad = withSubjectKey(other.cert, other.privateKey).toString();
+    const refused = await runVerb(h, bundleSetCommand, ['-id', 'spiffe://other.org'], bad);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      'Error: unable to parse bundle data: PEM block 0 public key is the ec point at infinity\n',
+    );
+    const spiffe = JSON.stringify({
+      keys: [
+        {
+          use: 'x509-svid',
+          kty: 'EC',
+          x5c: [withSubjectKey(other.cert, other.privateKey).raw.toString('base64')],
+        },
+      ],
+    });
+    const refusedJson = await runVerb(
+      h,
+      bundleSetCommand,
+      ['-id', 'spiffe://other.org', '-format', 'spiffe'],
+      spiffe,
+    );
+    expect(refusedJson.code).toBe(1);
+    expect(refusedJson.stderr).toBe(
+      'Error: unable to parse to spiffe bundle: keys[0].x5c[0] public key is the ec point at infinity\n',
+    );
   });
 
   it('list -id of an unknown trust domain is NotFound', async () => {

@@ -2,6 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { type Client, Code, ConnectError } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  INFINITY_P256_SPKI,
+  withSubjectKey,
+} from '../../../../spiffe/test/support/infinity-key.js';
+import {
   Bundle,
   BatchDeleteFederatedBundleRequest_Mode as Mode,
 } from '../../../src/gen/spire/api/server/bundle/v1/bundle_pb.js';
@@ -61,6 +65,44 @@ describe('Bundle.AppendBundle', () => {
     expect([err.code, err.rawMessage]).toEqual([
       Code.InvalidArgument,
       'failed to convert bundle: failed to convert JWT authority: missing key ID',
+    ]);
+  });
+});
+
+describe('authorities at the ec point at infinity', () => {
+  // Node 20 aborts the process when such a key is marshalled into a SPIFFE bundle (JWK export),
+  // so the API refuses to store one.
+  it('BatchSetFederatedBundle refuses an X.509 authority with such a key, then keeps serving', async () => {
+    const c = h.local(Bundle);
+    const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const bad = new Uint8Array(withSubjectKey(otherCa, signer).raw);
+    const set = await c.batchSetFederatedBundle({
+      bundle: [{ trustDomain: 'infinity.org', x509Authorities: [{ asn1: bad }] }],
+    });
+    expect(set.results[0]?.status).toMatchObject({
+      code: Code.InvalidArgument,
+      message:
+        'failed to convert bundle: failed to convert X.509 authority: public key is the ec point at infinity',
+    });
+    const err = ConnectError.from(
+      await c.getFederatedBundle({ trustDomain: 'infinity.org' }).catch((e: unknown) => e),
+    );
+    expect(err.code).toBe(Code.NotFound);
+    expect((await c.getBundle({})).trustDomain).toBe('example.org');
+  });
+
+  it('AppendBundle refuses a JWT authority with such a key', async () => {
+    const err = ConnectError.from(
+      await h
+        .local(Bundle)
+        .appendBundle({
+          jwtAuthorities: [{ keyId: 'inf', publicKey: new Uint8Array(INFINITY_P256_SPKI) }],
+        })
+        .catch((e: unknown) => e),
+    );
+    expect([err.code, err.rawMessage]).toEqual([
+      Code.InvalidArgument,
+      'failed to convert bundle: failed to convert JWT authority: public key is the ec point at infinity',
     ]);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * Trust bundles between the API (`spire.api.types.Bundle`) and the datastore.
  */
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import type { TrustDomain } from '@spire-ts/spiffe';
+import { ecPublicKeyProblem, type TrustDomain } from '@spire-ts/spiffe';
 import {
   type BundleMask as BundleMaskProto,
   type Bundle as BundleProto,
@@ -59,10 +59,16 @@ export function bundleFromProto(b: BundleProto): Bundle {
 
 /** An X.509 authority must be one parseable DER certificate. */
 export function x509AuthorityFromProto(a: X509CertificateProto): X509Authority {
+  let cert: X509Certificate;
   try {
-    new X509Certificate(a.asn1);
+    cert = new X509Certificate(a.asn1);
   } catch (err) {
     throw new ApiInputError(`failed to convert X.509 authority: ${messageOf(err)}`, { cause: err });
+  }
+  // A stored EC point at infinity would abort the server when the bundle is next marshalled.
+  const problem = keyProblem(() => cert.publicKey);
+  if (problem !== undefined) {
+    throw new ApiInputError(`failed to convert X.509 authority: public key ${problem}`);
   }
   return { asn1: a.asn1, tainted: a.tainted };
 }
@@ -70,13 +76,18 @@ export function x509AuthorityFromProto(a: X509CertificateProto): X509Authority {
 /** A JWT authority needs a key ID and a PKIX DER public key. */
 export function jwtAuthorityFromProto(k: JWTKey): JwtAuthority {
   if (k.keyId === '') throw new ApiInputError('failed to convert JWT authority: missing key ID');
+  let key: KeyObject;
   try {
-    createPublicKey({ key: Buffer.from(k.publicKey), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: Buffer.from(k.publicKey), format: 'der', type: 'spki' });
   } catch (err) {
     throw new ApiInputError(
       `failed to convert JWT authority: failed to parse public key: ${messageOf(err)}`,
       { cause: err },
     );
+  }
+  const problem = keyProblem(() => key);
+  if (problem !== undefined) {
+    throw new ApiInputError(`failed to convert JWT authority: public key ${problem}`);
   }
   return {
     keyId: k.keyId,
@@ -95,4 +106,15 @@ export function bundleMaskFromProto(mask: BundleMaskProto | undefined): BundleMa
     refreshHint: mask.refreshHint,
     sequenceNumber: mask.sequenceNumber,
   };
+}
+
+/** What makes the key unusable (see ecPublicKeyProblem); a key Node cannot load is left alone. */
+function keyProblem(load: () => KeyObject): string | undefined {
+  let key: KeyObject;
+  try {
+    key = load();
+  } catch {
+    return undefined;
+  }
+  return ecPublicKeyProblem(key);
 }
