@@ -55,8 +55,13 @@ function hexLength(hex: string): string {
  */
 export function ecPublicKeyProblem(key: KeyObject): string | undefined {
   if (key.asymmetricKeyType !== 'ec') return undefined;
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  let pub: KeyObject;
   let spki: Buffer;
+  try {
+    pub = key.type === 'private' ? createPublicKey(key) : key;
+  } catch {
+    return 'is an ec key whose public key cannot be derived';
+  }
   try {
     spki = pub.export({ type: 'spki', format: 'der' });
   } catch {

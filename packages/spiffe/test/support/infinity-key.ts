@@ -34,3 +34,12 @@ export function withSubjectKey(
   parsed.signatureValue = new Uint8Array(sign('sha256', tbs, issuerKey)).buffer;
   return new X509Certificate(Buffer.from(AsnConvert.serialize(parsed)));
 }
+
+/**
+ * PEM of a P-256 SEC1 private key (d = 1) that states its public key as the point at infinity:
+ * Node loads it, then aborts on its `asymmetricKeyDetails`.
+ */
+export const INFINITY_P256_SEC1_PEM = `-----BEGIN EC PRIVATE KEY-----\n${Buffer.from(
+  `30370201010420${'00'.repeat(31)}01a00a06082a8648ce3d030107a10403020000`,
+  'hex',
+).toString('base64')}\n-----END EC PRIVATE KEY-----\n`;

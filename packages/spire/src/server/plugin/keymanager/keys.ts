@@ -4,6 +4,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
+import { ecPublicKeyProblem } from '@spire-ts/spiffe';
 import {
   type HashAlgorithm,
   KEY_TYPES,
@@ -57,6 +58,8 @@ export function generatePrivateKey(type: KeyType): KeyObject {
 
 /** The key type of an existing private or public key, or undefined when it is not supported. */
 export function keyTypeOf(key: KeyObject): KeyType | undefined {
+  // Node aborts on the details of an EC key at the point at infinity: such a key is unsupported.
+  if (ecPublicKeyProblem(key) !== undefined) return undefined;
   const details = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'ec') {
     if (details?.namedCurve === 'prime256v1') return 'ec-p256';

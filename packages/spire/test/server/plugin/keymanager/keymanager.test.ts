@@ -1,12 +1,14 @@
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, verify } from 'node:crypto';
 import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { INFINITY_P256_SEC1_PEM } from '../../../../../spiffe/test/support/infinity-key.js';
 import {
   DiskKeyManager,
   type KeyManager,
   type KeyType,
+  keyTypeOf,
   MemoryKeyManager,
 } from '../../../../src/server/plugin/keymanager/index.js';
 
@@ -170,5 +172,14 @@ describe('KeyManager disk', () => {
       code: 'ERR_KEYMANAGER_KEYS_FILE_WRITE',
     });
     expect(await km.getPublicKey('k')).toBeUndefined();
+  });
+});
+
+describe('keyTypeOf', () => {
+  it('gives no type to a key whose public point is the ec point at infinity (Node aborts on its curve)', () => {
+    expect(keyTypeOf(createPrivateKey(INFINITY_P256_SEC1_PEM))).toBeUndefined();
+    expect(keyTypeOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)).toBe(
+      'ec-p256',
+    );
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as px from '@peculiar/x509';
 import { SpiffeId, TrustDomain } from '@spire-ts/spiffe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { INFINITY_P256_SEC1_PEM } from '../../../../../spiffe/test/support/infinity-key.js';
 import { FakeClock } from '../../../../src/common/clock/index.js';
 import { CaManager, MemoryCaJournalStore } from '../../../../src/server/ca/index.js';
 import { CredentialBuilder } from '../../../../src/server/credtemplate/index.js';
@@ -186,6 +187,11 @@ describe('UpstreamAuthority disk', () => {
         return files(mid.pem, mid.keyPem);
       },
       'ERR_UPSTREAMAUTHORITY_BAD_CERT',
+    ],
+    [
+      'a key whose public point is the ec point at infinity (Node aborts on its curve)',
+      async () => files((await upstreamCa('root', T0 + H)).pem, INFINITY_P256_SEC1_PEM),
+      'ERR_UPSTREAMAUTHORITY_BAD_KEY',
     ],
   ])('refuses %s', async (_what, data, code) => {
     await expect(DiskUpstreamAuthority.open(await data(), new FakeClock(T0))).rejects.toMatchObject(

@@ -7,6 +7,7 @@ import {
 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as px from '@peculiar/x509';
+import { ecPublicKeyProblem } from '@spire-ts/spiffe';
 import { z } from 'zod';
 import type { Clock } from '../../../../common/clock/index.js';
 import { type MintedUpstreamCa, type UpstreamAuthority, UpstreamAuthorityError } from '../types.js';
@@ -156,11 +157,19 @@ async function readCerts(path: string): Promise<Buffer[]> {
 }
 
 async function readKey(path: string): Promise<KeyObject> {
+  const text = await readText(path);
+  let key: KeyObject;
   try {
-    return createPrivateKey(await readText(path));
+    key = createPrivateKey(text);
   } catch (err) {
     throw fail('ERR_UPSTREAMAUTHORITY_BAD_KEY', `${path} does not hold a PEM private key`, err);
   }
+  // Node aborts when it reads the curve of an EC key at the point at infinity; refuse it here.
+  const problem = ecPublicKeyProblem(key);
+  if (problem !== undefined) {
+    throw fail('ERR_UPSTREAMAUTHORITY_BAD_KEY', `${path} holds a private key that ${problem}`);
+  }
+  return key;
 }
 
 async function readText(path: string): Promise<string> {
