@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { ecPublicKeyProblem } from '../../keys/public-key.js';
 import { splitDerSequences } from './der.js';
 import { X509SvidError, X509SvidErrorCode } from './errors.js';
 import { decodePem, looksLikePem } from './pem.js';
@@ -136,11 +137,16 @@ export function certLabel(index: number): string {
  * and still carry a key it cannot read: that is a malformed certificate, not a crash.
  */
 export function publicKeyOf(cert: X509Certificate, label: string): KeyObject {
+  let key: KeyObject;
   try {
-    return cert.publicKey;
+    key = cert.publicKey;
   } catch (cause) {
     throw malformed(`${label} subjectPublicKeyInfo is not a key this runtime can read`, cause);
   }
+  // An EC point at infinity aborts Node when its details are read or it is exported as a JWK.
+  const problem = ecPublicKeyProblem(key);
+  if (problem !== undefined) throw malformed(`${label} public key ${problem}`);
+  return key;
 }
 
 /** An X509SvidError for a malformed certificate. */

@@ -2,7 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { X509BundleSource } from '../../bundle/index.js';
 import type { SpiffeId } from '../../spiffeid/index.js';
 import { certInfo } from './certinfo.js';
-import { type CertificateInput, certLabel, decodeCertificates } from './decode.js';
+import { type CertificateInput, certLabel, decodeCertificates, publicKeyOf } from './decode.js';
 import { X509SvidError, X509SvidErrorCode } from './errors.js';
 import { verifyPath } from './path.js';
 import { checkLeaf } from './rules.js';
@@ -40,6 +40,8 @@ export function verifyX509Svid(
   const certs = decodeCertificates(chain);
   for (const [i, cert] of certs.entries()) certInfo(cert, certLabel(i));
   const id = checkLeaf(certInfo(certs[0] as X509Certificate, 'leaf'));
+  // A peer's key at the ec point at infinity would abort whoever reads its details later.
+  publicKeyOf(certs[0] as X509Certificate, 'leaf');
 
   // Workload API §4.6, Federation §7.3 (C12): the bundle is chosen by the leaf's trust domain only.
   const bundle = bundles.getX509BundleForTrustDomain(id.trustDomain);
