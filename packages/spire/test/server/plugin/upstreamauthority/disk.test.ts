@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import * as px from '@peculiar/x509';
 import { SpiffeId, TrustDomain } from '@spire-ts/spiffe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { INFINITY_P256_SEC1_PEM } from '../../../../../spiffe/test/support/infinity-key.js';
+import {
+  INFINITY_P256_SEC1_PEM,
+  withSubjectKey,
+} from '../../../../../spiffe/test/support/infinity-key.js';
 import { FakeClock } from '../../../../src/common/clock/index.js';
 import { CaManager, MemoryCaJournalStore } from '../../../../src/server/ca/index.js';
 import { CredentialBuilder } from '../../../../src/server/credtemplate/index.js';
@@ -185,6 +188,16 @@ describe('UpstreamAuthority disk', () => {
         const root = await upstreamCa('root', T0 + H);
         const mid = await upstreamCa('mid', T0 + H, root);
         return files(mid.pem, mid.keyPem);
+      },
+      'ERR_UPSTREAMAUTHORITY_BAD_CERT',
+    ],
+    [
+      'a bundle_file_path root whose public key is the ec point at infinity',
+      async () => {
+        const root = await upstreamCa('root', T0 + H);
+        const mid = await upstreamCa('mid', T0 + H, root);
+        const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+        return files(mid.pem, mid.keyPem, withSubjectKey(root.der, signer).toString());
       },
       'ERR_UPSTREAMAUTHORITY_BAD_CERT',
     ],

@@ -142,14 +142,25 @@ async function readCerts(path: string): Promise<Buffer[]> {
     ...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g),
   ];
   const certs = blocks.map((m) => Buffer.from(m[1] ?? '', 'base64'));
+  const parsed: X509Certificate[] = [];
   try {
-    for (const der of certs) new X509Certificate(der);
+    for (const der of certs) parsed.push(new X509Certificate(der));
   } catch (err) {
     throw fail(
       'ERR_UPSTREAMAUTHORITY_BAD_CERT',
       `${path} holds a certificate that does not parse`,
       err,
     );
+  }
+  // These become bundle authorities; marshalling an EC point at infinity aborts the process.
+  for (const [i, cert] of parsed.entries()) {
+    const problem = ecPublicKeyProblem(cert.publicKey);
+    if (problem !== undefined) {
+      throw fail(
+        'ERR_UPSTREAMAUTHORITY_BAD_CERT',
+        `${path} certificate ${i} public key ${problem}`,
+      );
+    }
   }
   if (certs.length === 0)
     throw fail('ERR_UPSTREAMAUTHORITY_BAD_CERT', `${path} holds no PEM certificate`);
