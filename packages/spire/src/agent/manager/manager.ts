@@ -44,6 +44,12 @@ export interface CacheManagerOptions {
   /** Told about each failed sync of the loop (the agent decides: re-attest, shut down). */
   readonly onSyncError?: (err: unknown) => void;
   readonly random?: Random;
+  /**
+   * Called after a sync that minted at least 100 SVIDs (`RELEASE_MEMORY_AFTER_MINTED`), to give
+   * the memory the burst freed back to the kernel; default `releaseAfterBurst` (glibc's
+   * `malloc_trim` now and after the next full GC, `common/memory/release.ts`).
+   */
+  readonly releaseFreedMemory?: () => void;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { SpiffeBundle } from '@spire-ts/spiffe';
 import { checkX509SvidDer, TrustDomain } from '@spire-ts/spiffe';
 import type { Timer } from '../../common/clock/index.js';
 import { LogField } from '../../common/log/index.js';
+import { releaseAfterBurst } from '../../common/memory/release.js';
 import type { X509SVID } from '../../gen/spire/api/types/x509svid_pb.js';
 import { bundleFromProto } from '../client/bundle.js';
 import type { ServerApi } from '../client/server-api.js';
@@ -16,6 +17,13 @@ import { cachedSvid } from './svid-cache.js';
 
 /** Most CSRs sent in one `BatchNewX509SVID` call: the server's per-IP signing limit (§2.2). */
 export const MAX_CSRS_PER_BATCH = 500;
+/**
+ * A sync that minted this many SVIDs gives the C-heap memory it freed back to the kernel: keys,
+ * CSRs and server responses of a burst (a first sync, a mass rotation) are garbage once cached,
+ * and without it the agent stays resident at the burst's high-water mark (issue 4, docs/agent.md
+ * "Memory"). Smaller syncs leave the allocator its free lists.
+ */
+export const RELEASE_MEMORY_AFTER_MINTED = 100;
 /** Sync interval jitter, ±10% (reference §4.4). */
 const SYNC_JITTER = 0.1;
 /** Backoff growth after a failed sync. */
@@ -107,9 +115,10 @@ export class Synchronizer {
     await this.#syncEntries(api);
     await this.#syncBundles(api);
     manager.pruneJwtSvids();
-    await this.#mintSvids(api);
+    const minted = await this.#mintSvids(api);
     this.#evict();
     manager.markReady();
+    if (minted >= RELEASE_MEMORY_AFTER_MINTED) (this.#o.releaseFreedMemory ?? releaseAfterBurst)();
   }
 
   async #syncEntries(api: ServerApi): Promise<void> {
@@ -146,12 +155,14 @@ export class Synchronizer {
     if (changed) manager.notify();
   }
 
-  async #mintSvids(api: ServerApi): Promise<void> {
+  /** Mints what {@link #entriesToMint} finds; returns how many SVIDs were asked for. */
+  async #mintSvids(api: ServerApi): Promise<number> {
     const todo = this.#entriesToMint();
     for (let i = 0; i < todo.length; i += MAX_CSRS_PER_BATCH) {
       await this.#mintBatch(api, todo.slice(i, i + MAX_CSRS_PER_BATCH));
       this.#o.manager.notify();
     }
+    return todo.length;
   }
 
   /** Entries whose SVID is missing, minted for another revision, or past its rotation point. */

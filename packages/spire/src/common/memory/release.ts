@@ -1,0 +1,84 @@
+/**
+ * Giving freed C-heap memory back to the kernel. Node's native side (ArrayBuffer backing stores,
+ * OpenSSL objects) allocates with malloc; glibc keeps what is freed in its arenas for reuse and
+ * returns only the top of the heap, so after a burst of work (an agent minting thousands of SVIDs)
+ * the process stays resident at its high-water mark although the memory is free. glibc's
+ * `malloc_trim(0)` releases every free page of every arena (madvise), at a cost of a few
+ * milliseconds per 100 MB. Elsewhere (not Linux, or a C library without it, such as musl) this is
+ * a no-op.
+ */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import koffi from 'koffi';
+
+type MallocTrim = (pad: number) => number;
+
+/** The bound function, `null` once binding failed (then never tried again). */
+let mallocTrim: MallocTrim | null | undefined;
+
+function bind(): MallocTrim | null {
+  if (mallocTrim !== undefined) return mallocTrim;
+  mallocTrim = null;
+  if (process.platform !== 'linux') return null;
+  try {
+    mallocTrim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as MallocTrim;
+  } catch {
+    // Not glibc: nothing to release this way.
+  }
+  return mallocTrim;
+}
+
+/**
+ * Returns the C heap's free pages to the kernel (glibc `malloc_trim(0)`). Resolves nothing and
+ * throws nothing; `true` when the C library released memory, `false` when it had none to release
+ * or cannot (not glibc).
+ */
+export function releaseFreedMemory(): boolean {
+  const trim = bind();
+  return trim ? trim(0) === 1 : false;
+}
+
+/** How long after a burst full collections are followed by a release. */
+const WATCH_MS = 60_000;
+/** Delay from a full collection to the release: V8 frees backing stores just after the GC. */
+const AFTER_GC_MS = 100;
+
+/** Armed by {@link releaseAfterBurst}: the GC observer and when it stops. */
+let watch: { observer: PerformanceObserver; until: number } | undefined;
+let pending: NodeJS.Timeout | undefined;
+
+/**
+ * For the end of a burst of work: releases what is free now, and again shortly after each of
+ * V8's full (mark-compact) collections in the next minute, which free the burst's remaining
+ * garbage (V8 runs them soon after a busy process goes idle). A call while armed extends the
+ * minute. Timers are unref'd: they never keep the process alive.
+ */
+export function releaseAfterBurst(): void {
+  releaseFreedMemory();
+  if (!bind()) return;
+  const until = Date.now() + WATCH_MS;
+  if (watch) {
+    watch.until = until;
+    return;
+  }
+  const observer = new PerformanceObserver((list) => {
+    const full = list
+      .getEntries()
+      .some(
+        (e) =>
+          ((e as { detail?: { kind?: number } }).detail?.kind ?? 0) &
+          constants.NODE_PERFORMANCE_GC_MAJOR,
+      );
+    if (!full || pending) return;
+    pending = setTimeout(() => {
+      pending = undefined;
+      releaseFreedMemory();
+      if (watch && Date.now() > watch.until) {
+        watch.observer.disconnect();
+        watch = undefined;
+      }
+    }, AFTER_GC_MS);
+    pending.unref();
+  });
+  watch = { observer, until };
+  observer.observe({ entryTypes: ['gc'] });
+}
