@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { ecPublicKeyProblem } from '../keys/public-key.js';
+import { certificateKeyProblem } from '../keys/public-key.js';
 import { BundleError, BundleErrorCode } from './errors.js';
 
 const BEGIN = /^-----BEGIN ([^-]*)-----$/;
@@ -147,7 +147,7 @@ export function certificateFromDer(der: Uint8Array, what: string): X509Certifica
 export function assertUsableCertificateKey(cert: X509Certificate, what: string): void {
   let problem: string | undefined;
   try {
-    problem = ecPublicKeyProblem(cert.publicKey);
+    problem = certificateKeyProblem(cert);
   } catch {
     return;
   }

@@ -8,7 +8,7 @@
  * JOSE uses). The check below touches none of those calls: it exports the key as SPKI DER (which
  * fails cleanly for the point at infinity) and reads the curve and the point encoding itself.
  */
-import { createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject, type X509Certificate } from 'node:crypto';
 import { SpiffeError } from '../errors.js';
 import { derChildren, derHeaderLength } from '../svid/x509/der.js';
 
@@ -22,6 +22,10 @@ export const PublicKeyErrorCode = {
 export class PublicKeyError extends SpiffeError {}
 
 const EC_PUBLIC_KEY_OID = '06072a8648ce3d0201';
+const EC_PUBLIC_KEY_OID_DER = Buffer.from(EC_PUBLIC_KEY_OID, 'hex');
+
+/** The problem phrase for the point at infinity, the one encoding that aborts Node 20. */
+export const EC_POINT_AT_INFINITY = 'is the ec point at infinity';
 
 /** Named curves by the DER of their OID: name and the byte length of one coordinate. */
 const CURVES = new Map<string, { readonly name: string; readonly size: number }>([
@@ -55,6 +59,18 @@ function hexLength(hex: string): string {
  */
 export function ecPublicKeyProblem(key: KeyObject): string | undefined {
   if (key.asymmetricKeyType !== 'ec') return undefined;
+  // The SPKI export in examine() costs about 140 us (OpenSSL 3's encoder); a KeyObject never changes,
+  // so its verdict is kept. JWT validation asks this for the same bundle key on every token.
+  const known = verdicts.get(key);
+  if (known !== undefined) return known === '' ? undefined : known;
+  const problem = examine(key);
+  verdicts.set(key, problem ?? '');
+  return problem;
+}
+
+const verdicts = new WeakMap<KeyObject, string>();
+
+function examine(key: KeyObject): string | undefined {
   let pub: KeyObject;
   let spki: Buffer;
   try {
@@ -65,7 +81,7 @@ export function ecPublicKeyProblem(key: KeyObject): string | undefined {
   try {
     spki = pub.export({ type: 'spki', format: 'der' });
   } catch {
-    if (pointsAtInfinity().some((inf) => inf.equals(pub))) return 'is the ec point at infinity';
+    if (pointsAtInfinity().some((inf) => inf.equals(pub))) return EC_POINT_AT_INFINITY;
     return 'is an ec key whose point cannot be encoded';
   }
   return spkiPointProblem(spki);
@@ -76,16 +92,22 @@ export function ecPublicKeyProblem(key: KeyObject): string | undefined {
  * must be named, and the point uncompressed (04 || x || y) with coordinates of the curve's size.
  */
 export function spkiPointProblem(spki: Uint8Array): string | undefined {
+  return spkiVerdict(spki) ?? undefined;
+}
+
+/** As {@link spkiPointProblem}, but null when `spki` does not walk as DER at all. */
+function spkiVerdict(spki: Uint8Array): string | undefined | null {
   const [algorithm, bits] = derChildren(spki) ?? [];
   const [oid, params] = (algorithm && derChildren(algorithm)) ?? [];
-  if (!bits || !oid || Buffer.from(oid).toString('hex') !== EC_PUBLIC_KEY_OID) return undefined;
+  if (!bits || !oid) return null;
+  if (!EC_PUBLIC_KEY_OID_DER.equals(oid)) return undefined;
   if (params?.[0] !== 0x06) return 'is an ec key that does not name its curve';
   const header = derHeaderLength(bits, 0) ?? bits.length;
   if (bits[0] !== 0x03 || bits.length < header + 2 || bits[header] !== 0) {
     return 'is an ec key whose point is not a whole-byte bit string';
   }
   const point = bits.subarray(header + 1);
-  if (point.length === 1 && point[0] === 0) return 'is the ec point at infinity';
+  if (point.length === 1 && point[0] === 0) return EC_POINT_AT_INFINITY;
   if (point[0] !== 0x04) return 'is an ec point not in uncompressed form (04 || x || y)';
   const curve = CURVES.get(Buffer.from(params).toString('hex'));
   const size = curve?.size ?? (point.length - 1) / 2;
@@ -94,6 +116,34 @@ export function spkiPointProblem(spki: Uint8Array): string | undefined {
     return `is an ec point of ${point.length} bytes${want}`;
   }
   return undefined;
+}
+
+/**
+ * The problem of a certificate's EC public key (see {@link ecPublicKeyProblem}), read from the
+ * subjectPublicKeyInfo bytes the certificate carries, which is what OpenSSL loads the key from:
+ * no key export, a few microseconds. A certificate whose fields do not walk as DER falls back to
+ * its KeyObject. Throws what `cert.publicKey` throws for a key Node cannot load.
+ */
+export function certificateKeyProblem(cert: X509Certificate): string | undefined {
+  // Bundle authorities are checked as issuers on every verification: keep each one's verdict.
+  const known = certVerdicts.get(cert);
+  if (known !== undefined) return known === '' ? undefined : known;
+  const spki = subjectPublicKeyInfo(cert.raw);
+  const verdict = spki === undefined ? null : spkiVerdict(spki);
+  const problem = verdict === null ? ecPublicKeyProblem(cert.publicKey) : verdict;
+  certVerdicts.set(cert, problem ?? '');
+  return problem;
+}
+
+const certVerdicts = new WeakMap<X509Certificate, string>();
+
+/** Certificate { tbsCertificate { [0] version?, serial, sigAlg, issuer, validity, subject, spki } } */
+function subjectPublicKeyInfo(raw: Uint8Array): Uint8Array | undefined {
+  const [tbs] = derChildren(raw) ?? [];
+  const fields = tbs && derChildren(tbs);
+  if (!fields) return undefined;
+  const spki = fields[fields[0]?.[0] === 0xa0 ? 6 : 5];
+  return spki?.[0] === 0x30 ? spki : undefined;
 }
 
 /**

@@ -1,11 +1,14 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
   assertUsablePublicKey,
+  certificateKeyProblem,
   ecPublicKeyProblem,
   PublicKeyError,
   spkiPointProblem,
 } from '@spire-ts/spiffe';
 import { describe, expect, it } from 'vitest';
+import { createCa, createLeaf } from '../support/certs.js';
+import { withSubjectKey } from '../support/infinity-key.js';
 
 const P256_ALG = '301306072a8648ce3d020106082a8648ce3d030107';
 const P384_ALG = '301006072a8648ce3d020106052b81040022';
@@ -92,5 +95,26 @@ describe('assertUsablePublicKey', () => {
 
   it('accepts a usable key', () => {
     expect(() => assertUsablePublicKey(p256.publicKey, 'test key')).not.toThrow();
+  });
+});
+
+describe('certificateKeyProblem', () => {
+  const ca = createCa();
+  it.each([
+    ['P-256 leaf', createLeaf(ca).cert, undefined],
+    ['RSA leaf', createLeaf(ca, { keyAlgorithm: 'rsa-2048' }).cert, undefined],
+    ['P-384 leaf', createLeaf(ca, { keyAlgorithm: 'ec-p384' }).cert, undefined],
+    [
+      'leaf at the point at infinity',
+      withSubjectKey(createLeaf(ca).cert, ca.privateKey),
+      'is the ec point at infinity',
+    ],
+    [
+      'leaf with a compressed point',
+      withSubjectKey(createLeaf(ca).cert, ca.privateKey, spki(P256_ALG, `00${compressed}`)),
+      'is an ec point not in uncompressed form (04 || x || y)',
+    ],
+  ])('%s', (_name, cert, expected) => {
+    expect(certificateKeyProblem(cert)).toBe(expected);
   });
 });

@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { ecPublicKeyProblem } from '../../keys/public-key.js';
+import { certificateKeyProblem, EC_POINT_AT_INFINITY } from '../../keys/public-key.js';
 import { splitDerSequences } from './der.js';
 import { X509SvidError, X509SvidErrorCode } from './errors.js';
 import { decodePem, looksLikePem } from './pem.js';
@@ -144,8 +144,11 @@ export function publicKeyOf(cert: X509Certificate, label: string): KeyObject {
     throw malformed(`${label} subjectPublicKeyInfo is not a key this runtime can read`, cause);
   }
   // An EC point at infinity aborts Node when its details are read or it is exported as a JWK.
-  const problem = ecPublicKeyProblem(key);
-  if (problem !== undefined) throw malformed(`${label} public key ${problem}`);
+  // Only that one is refused here: other odd encodings (a compressed point) keep the verdicts
+  // they had, such as a key mismatch, which checkX509SvidDer gives for them too.
+  if (certificateKeyProblem(cert) === EC_POINT_AT_INFINITY) {
+    throw malformed(`${label} public key ${EC_POINT_AT_INFINITY}`);
+  }
   return key;
 }
 

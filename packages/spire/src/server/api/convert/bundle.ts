@@ -3,7 +3,7 @@
  */
 import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import { ecPublicKeyProblem, type TrustDomain } from '@spire-ts/spiffe';
+import { certificateKeyProblem, ecPublicKeyProblem, type TrustDomain } from '@spire-ts/spiffe';
 import {
   type BundleMask as BundleMaskProto,
   type Bundle as BundleProto,
@@ -66,7 +66,7 @@ export function x509AuthorityFromProto(a: X509CertificateProto): X509Authority {
     throw new ApiInputError(`failed to convert X.509 authority: ${messageOf(err)}`, { cause: err });
   }
   // A stored EC point at infinity would abort the server when the bundle is next marshalled.
-  const problem = keyProblem(() => cert.publicKey);
+  const problem = keyProblem(() => certificateKeyProblem(cert));
   if (problem !== undefined) {
     throw new ApiInputError(`failed to convert X.509 authority: public key ${problem}`);
   }
@@ -85,7 +85,7 @@ export function jwtAuthorityFromProto(k: JWTKey): JwtAuthority {
       { cause: err },
     );
   }
-  const problem = keyProblem(() => key);
+  const problem = keyProblem(() => ecPublicKeyProblem(key));
   if (problem !== undefined) {
     throw new ApiInputError(`failed to convert JWT authority: public key ${problem}`);
   }
@@ -109,12 +109,10 @@ export function bundleMaskFromProto(mask: BundleMaskProto | undefined): BundleMa
 }
 
 /** What makes the key unusable (see ecPublicKeyProblem); a key Node cannot load is left alone. */
-function keyProblem(load: () => KeyObject): string | undefined {
-  let key: KeyObject;
+function keyProblem(examine: () => string | undefined): string | undefined {
   try {
-    key = load();
+    return examine();
   } catch {
     return undefined;
   }
-  return ecPublicKeyProblem(key);
 }

@@ -10,7 +10,7 @@ import {
   KeyUsageFlags,
   SubjectAlternativeName,
 } from '@peculiar/asn1-x509';
-import { ecPublicKeyProblem } from '@spire-ts/spiffe';
+import { certificateKeyProblem } from '@spire-ts/spiffe';
 import type { Clock } from '../../../../common/clock/clock.js';
 import {
   fingerprint,
@@ -216,7 +216,7 @@ function loadCaBundle(path: string): X509Certificate[] {
 function checkPublicKey(cert: X509Certificate, which: string): void {
   let problem: string | undefined;
   try {
-    problem = ecPublicKeyProblem(cert.publicKey);
+    problem = certificateKeyProblem(cert);
   } catch {
     problem = 'cannot be read';
   }

@@ -7,7 +7,7 @@ import {
 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as px from '@peculiar/x509';
-import { ecPublicKeyProblem } from '@spire-ts/spiffe';
+import { certificateKeyProblem, ecPublicKeyProblem } from '@spire-ts/spiffe';
 import { z } from 'zod';
 import type { Clock } from '../../../../common/clock/index.js';
 import { type MintedUpstreamCa, type UpstreamAuthority, UpstreamAuthorityError } from '../types.js';
@@ -154,7 +154,7 @@ async function readCerts(path: string): Promise<Buffer[]> {
   }
   // These become bundle authorities; marshalling an EC point at infinity aborts the process.
   for (const [i, cert] of parsed.entries()) {
-    const problem = ecPublicKeyProblem(cert.publicKey);
+    const problem = certificateKeyProblem(cert);
     if (problem !== undefined) {
       throw fail(
         'ERR_UPSTREAMAUTHORITY_BAD_CERT',
