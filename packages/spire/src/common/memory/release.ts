@@ -37,29 +37,21 @@ export function releaseFreedMemory(): boolean {
   return trim ? trim(0) === 1 : false;
 }
 
-/** How long after a burst full collections are followed by a release. */
-const WATCH_MS = 60_000;
 /** Delay from a full collection to the release: V8 frees backing stores just after the GC. */
 const AFTER_GC_MS = 100;
 
-/** Armed by {@link releaseAfterBurst}: the GC observer and when it stops. */
-let watch: { observer: PerformanceObserver; until: number } | undefined;
-let pending: NodeJS.Timeout | undefined;
+/** Armed by {@link releaseAfterBurst} until the next full GC. */
+let watch: PerformanceObserver | undefined;
 
 /**
- * For the end of a burst of work: releases what is free now, and again shortly after each of
- * V8's full (mark-compact) collections in the next minute, which free the burst's remaining
- * garbage (V8 runs them soon after a busy process goes idle). A call while armed extends the
- * minute. Timers are unref'd: they never keep the process alive.
+ * For the end of a burst of work: releases what is free now, and once more shortly after V8's
+ * next full (mark-compact) collection, which frees the burst's remaining garbage (V8 runs one
+ * soon after a busy process goes idle). At most two releases per burst, so that serving traffic
+ * afterwards does not pay for page faults again and again. The timer is unref'd.
  */
 export function releaseAfterBurst(): void {
   releaseFreedMemory();
-  if (!bind()) return;
-  const until = Date.now() + WATCH_MS;
-  if (watch) {
-    watch.until = until;
-    return;
-  }
+  if (watch || !bind()) return;
   const observer = new PerformanceObserver((list) => {
     const full = list
       .getEntries()
@@ -68,17 +60,11 @@ export function releaseAfterBurst(): void {
           ((e as { detail?: { kind?: number } }).detail?.kind ?? 0) &
           constants.NODE_PERFORMANCE_GC_MAJOR,
       );
-    if (!full || pending) return;
-    pending = setTimeout(() => {
-      pending = undefined;
-      releaseFreedMemory();
-      if (watch && Date.now() > watch.until) {
-        watch.observer.disconnect();
-        watch = undefined;
-      }
-    }, AFTER_GC_MS);
-    pending.unref();
+    if (!full) return;
+    observer.disconnect();
+    watch = undefined;
+    setTimeout(releaseFreedMemory, AFTER_GC_MS).unref();
   });
-  watch = { observer, until };
+  watch = observer;
   observer.observe({ entryTypes: ['gc'] });
 }

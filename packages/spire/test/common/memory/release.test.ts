@@ -57,7 +57,7 @@ describe.skipIf(!glibc)('releaseFreedMemory (glibc malloc_trim)', () => {
 });
 
 describe.skipIf(!glibc)('releaseAfterBurst', () => {
-  it('gives back what the following full GCs free, without another call: 20 MB more than no release', () => {
+  it('gives back what the next full GC frees, without another call: 20 MB more than no release', () => {
     // Armed while the garbage is still referenced, as at the end of a sync.
     const measure = (arm: string) =>
       child(`
