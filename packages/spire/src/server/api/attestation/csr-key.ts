@@ -32,6 +32,8 @@ interface EcCurve {
   readonly prefix: Buffer;
   /** Bytes of X || Y. */
   readonly pointBytes: number;
+  /** Hex of the DER of the curve's OID. */
+  readonly oidHex: string;
 }
 
 const EC_PUBLIC_KEY = oid('1.2.840.10045.2.1');
@@ -39,8 +41,10 @@ const EC_PUBLIC_KEY = oid('1.2.840.10045.2.1');
 function ecCurve(name: EcCurve['name'], curveOid: string, pointBytes: number): EcCurve {
   // SubjectPublicKeyInfo{ {id-ecPublicKey, namedCurve}, BIT STRING(0x04 || X || Y) }: the only
   // DER form of such a key, so a byte comparison is a parse.
-  const spki = seq(seq(EC_PUBLIC_KEY, oid(curveOid)), bitString(Buffer.alloc(1 + pointBytes, 4)));
-  return { name, prefix: spki.subarray(0, spki.length - pointBytes), pointBytes };
+  const curve = oid(curveOid);
+  const spki = seq(seq(EC_PUBLIC_KEY, curve), bitString(Buffer.alloc(1 + pointBytes, 4)));
+  const prefix = spki.subarray(0, spki.length - pointBytes);
+  return { name, prefix, pointBytes, oidHex: curve.toString('hex') };
 }
 
 const EC_CURVES: readonly EcCurve[] = [
@@ -51,11 +55,7 @@ const EC_CURVES: readonly EcCurve[] = [
 ];
 
 /** The curves of {@link EC_CURVES} by the DER of their OID. */
-const EC_CURVE_OIDS = new Set(
-  ['1.2.840.10045.3.1.7', '1.3.132.0.34', '1.3.132.0.35', '1.3.132.0.33'].map((o) =>
-    oid(o).toString('hex'),
-  ),
-);
+const EC_CURVE_OIDS = new Set(EC_CURVES.map((curve) => curve.oidHex));
 
 /**
  * The CSR key for `crypto.verify`, imported from the DER SPKI with `createPublicKey` (OpenSSL's
