@@ -21,6 +21,7 @@ import {
 import { buildServerConfig } from '../../../src/server/config/index.js';
 import { toPem } from '../../../src/server/runtime/server-svid.js';
 import { type RunningServer, startServer } from '../../../src/server/server.js';
+import { rawGrpcCall } from '../../support/raw-grpc.js';
 
 const JWT = '/spire.api.server.svid.v1.SVID/NewJWTSVID';
 const MINT_JWT = '/spire.api.server.svid.v1.SVID/MintJWTSVID';
@@ -107,41 +108,28 @@ interface Answer {
   readonly body: Buffer;
 }
 
-function call(session: http2.ClientHttp2Session, path: string, message: Uint8Array) {
-  return new Promise<Answer>((resolve, reject) => {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-    });
-    let headers: http2.IncomingHttpHeaders = {};
-    let trailers: http2.IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    stream.on('response', (h) => {
-      headers = h;
-    });
-    stream.on('trailers', (t) => {
-      trailers = t;
-    });
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('error', reject);
-    stream.on('close', () => {
-      const where = headers['grpc-status'] !== undefined ? headers : trailers;
-      const text = where['grpc-message'];
-      resolve({
-        status: {
-          code: Number(where['grpc-status']),
-          message: typeof text === 'string' ? decodeURIComponent(text) : '',
-        },
-        acceptEncoding: headers['grpc-accept-encoding'],
-        body: Buffer.concat(chunks),
-      });
-    });
-    const head = Buffer.alloc(5);
-    head.writeUInt32BE(message.length, 1);
-    stream.end(Buffer.concat([head, message]));
-  });
+async function call(
+  session: http2.ClientHttp2Session,
+  path: string,
+  message: Uint8Array,
+): Promise<Answer> {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(message.length, 1);
+  const { headers, trailers, body } = await rawGrpcCall(
+    session,
+    path,
+    Buffer.concat([head, message]),
+  );
+  const where = headers['grpc-status'] !== undefined ? headers : trailers;
+  const text = where['grpc-message'];
+  return {
+    status: {
+      code: Number(where['grpc-status']),
+      message: typeof text === 'string' ? decodeURIComponent(text) : '',
+    },
+    acceptEncoding: headers['grpc-accept-encoding'],
+    body,
+  };
 }
 
 const jwtRequest = (id: string) =>

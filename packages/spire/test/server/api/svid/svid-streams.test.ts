@@ -27,6 +27,7 @@ import {
 } from '../../../../src/gen/spire/api/types/status_pb.js';
 import { createSvidService } from '../../../../src/server/api/svid/service.js';
 import { makeCert } from '../../../support/pki.js';
+import { type RawAnswer, rawGrpcCall } from '../../../support/raw-grpc.js';
 import {
   type HarnessSvid,
   type ServerHarness,
@@ -335,43 +336,6 @@ async function rawSession(svid: HarnessSvid): Promise<http2.ClientHttp2Session> 
   return session;
 }
 
-interface RawAnswer {
-  readonly headers: http2.IncomingHttpHeaders;
-  readonly trailers: http2.IncomingHttpHeaders;
-  readonly body: Buffer;
-}
-
-/** Sends `body` as the request of `path` and reads the whole answer. */
-function rawCall(
-  session: http2.ClientHttp2Session,
-  path: string,
-  body: Buffer,
-  extra: http2.OutgoingHttpHeaders = {},
-): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...extra,
-    });
-    let headers: http2.IncomingHttpHeaders = {};
-    let trailers: http2.IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    stream.on('response', (h) => {
-      headers = h;
-    });
-    stream.on('trailers', (t) => {
-      trailers = t;
-    });
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('error', reject);
-    stream.on('close', () => resolve({ headers, trailers, body: Buffer.concat(chunks) }));
-    stream.end(body);
-  });
-}
-
 /** A gRPC frame: flag, big-endian length, bytes (PROTOCOL-HTTP2 "Length-Prefixed-Message"). */
 function frame(message: Uint8Array, length = message.length): Buffer {
   const head = Buffer.alloc(5);
@@ -395,7 +359,7 @@ describe('request bytes that are not a request (PROTOCOL-HTTP2): a status, never
       NewJWTSVIDRequestSchema,
       create(NewJWTSVIDRequestSchema, { entryId: mine, audience: ['a'] }),
     );
-    const answer = await rawCall(session, JWT, frame(body));
+    const answer = await rawGrpcCall(session, JWT, frame(body));
     expect(statusOf(answer)).toEqual({ code: 0, message: '' });
     expect(answer.headers['grpc-accept-encoding']).toBe('identity,gzip');
     const res = fromBinary(NewJWTSVIDResponseSchema, answer.body.subarray(5));
@@ -406,13 +370,13 @@ describe('request bytes that are not a request (PROTOCOL-HTTP2): a status, never
     const session = await rawSession(agent);
     // Field 1 with wire type 7, which does not exist (protobuf encoding, "Message Structure").
     const garbage = Buffer.from([0x0f, 0x01, 0x02]);
-    const raw = statusOf(await rawCall(session, JWT, frame(garbage)));
+    const raw = statusOf(await rawGrpcCall(session, JWT, frame(garbage)));
     // MintJWTSVID stays on Connect, which parses the request before authorizing it too.
-    const connect = statusOf(await rawCall(session, MINT_JWT, frame(garbage)));
+    const connect = statusOf(await rawGrpcCall(session, MINT_JWT, frame(garbage)));
     expect(connect.code).toBe(Code.Internal);
     expect(connect.message).toMatch(/^parse binary: /);
     expect(raw).toEqual(connect);
-    expect(statusOf(await rawCall(session, BATCH, frame(garbage)))).toEqual(connect);
+    expect(statusOf(await rawGrpcCall(session, BATCH, frame(garbage)))).toEqual(connect);
   });
 
   it('truncated, missing, oversized and doubled messages each end with their status', async () => {
@@ -421,27 +385,30 @@ describe('request bytes that are not a request (PROTOCOL-HTTP2): a status, never
       NewJWTSVIDRequestSchema,
       create(NewJWTSVIDRequestSchema, { entryId: mine, audience: ['a'] }),
     );
-    expect(statusOf(await rawCall(session, JWT, frame(request).subarray(0, 8)))).toEqual({
+    expect(statusOf(await rawGrpcCall(session, JWT, frame(request).subarray(0, 8)))).toEqual({
       code: Code.Internal,
       message: 'the request ended inside a message',
     });
-    expect(statusOf(await rawCall(session, JWT, Buffer.alloc(0)))).toEqual({
+    expect(statusOf(await rawGrpcCall(session, JWT, Buffer.alloc(0)))).toEqual({
       code: Code.Unimplemented,
       message: 'the request ended without a message',
     });
     const limit = 4 * 1024 * 1024;
-    expect(statusOf(await rawCall(session, BATCH, frame(Buffer.alloc(0), limit + 1)))).toEqual({
+    expect(statusOf(await rawGrpcCall(session, BATCH, frame(Buffer.alloc(0), limit + 1)))).toEqual({
       code: Code.ResourceExhausted,
       message: `received message larger than max (${limit + 1} vs. ${limit})`,
     });
     expect(
-      statusOf(await rawCall(session, JWT, Buffer.concat([frame(request), frame(request)]))),
+      statusOf(await rawGrpcCall(session, JWT, Buffer.concat([frame(request), frame(request)]))),
     ).toEqual({
       code: Code.Unimplemented,
       message: 'received a second request message for a method that takes one',
     });
     // The server still answers on the same connection.
-    expect(statusOf(await rawCall(session, JWT, frame(request)))).toEqual({ code: 0, message: '' });
+    expect(statusOf(await rawGrpcCall(session, JWT, frame(request)))).toEqual({
+      code: 0,
+      message: '',
+    });
   });
 
   it('grpc-timeout (PROTOCOL-HTTP2 "Timeout"): passed is DeadlineExceeded, malformed is Internal', async () => {
@@ -471,7 +438,7 @@ describe('request bytes that are not a request (PROTOCOL-HTTP2): a status, never
       create(NewJWTSVIDRequestSchema, { entryId: mine, audience: ['a'] }),
     );
     expect(
-      statusOf(await rawCall(session, JWT, frame(request), { 'grpc-timeout': 'soon' })),
+      statusOf(await rawGrpcCall(session, JWT, frame(request), { 'grpc-timeout': 'soon' })),
     ).toEqual({ code: Code.Internal, message: 'malformed grpc-timeout "soon"' });
   });
 
@@ -485,7 +452,7 @@ describe('request bytes that are not a request (PROTOCOL-HTTP2): a status, never
       create(NewJWTSVIDRequestSchema, { entryId: id, audience: [] }),
     );
     expect(body.length).toBe(limit);
-    expect(statusOf(await rawCall(session, JWT, frame(body)))).toEqual({
+    expect(statusOf(await rawGrpcCall(session, JWT, frame(body)))).toEqual({
       code: Code.NotFound,
       message: 'entry not found or not authorized',
     });
