@@ -16,6 +16,7 @@ import {
   webcrypto,
 } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { opensslEcdsa } from '../packages/spire/src/common/crypto/openssl-ecdsa.js';
 import { readCsrPublicKey } from '../packages/spire/src/server/api/attestation/csr.js';
 import { makeCsr } from '../packages/spire/test/server/api/attestation/support.js';
 
@@ -48,7 +49,13 @@ const pieces = await Promise.all(
 );
 
 type Route = (p: Pieces) => boolean | Promise<boolean>;
+const ecdsa = opensslEcdsa();
+if (!ecdsa) throw new Error('OpenSSL ECDSA_verify cannot be bound in this process');
 const routes: [string, Route][] = [
+  [
+    'OpenSSL ECDSA_verify on the point (openssl-ecdsa.ts, koffi)',
+    (p) => ecdsa.verify('P-256', p.point, 'sha256', p.info, p.sigDer),
+  ],
   [
     'WebCrypto raw importKey + KeyObject.from + crypto.verify',
     async (p) => {

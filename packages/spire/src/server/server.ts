@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ConnectRouter } from '@connectrpc/connect';
 import { type Clock, realClock } from '../common/clock/index.js';
+import { opensslEcdsa } from '../common/crypto/openssl-ecdsa.js';
 import { createLogger, LogField, type SpireLogger, subsystemLogger } from '../common/log/index.js';
 import { Health } from '../gen/grpc/health/v1/health_pb.js';
 import { Agent } from '../gen/spire/api/server/agent/v1/agent_pb.js';
@@ -185,4 +186,10 @@ function logStartup(config: ServerConfig, log: SpireLogger): void {
     { [LogField.TrustDomain]: config.trust_domain, data_dir: config.data_dir },
     'Starting SPIRE server',
   );
+  // Bound (and self-tested) now rather than on the first CSR; the fallback is correct but slower.
+  if (opensslEcdsa()) log.debug('CSR ECDSA signatures are checked with OpenSSL ECDSA_verify');
+  else
+    log.info(
+      'CSR ECDSA signatures are checked with crypto.verify (OpenSSL ECDSA_verify not bound)',
+    );
 }

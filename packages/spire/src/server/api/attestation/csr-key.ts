@@ -7,7 +7,12 @@
  * signatures that anyone can make for it (and Node.js 20 aborts the process when asked for that
  * key's details or its JWK).
  */
-import { createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify, webcrypto } from 'node:crypto';
+import {
+  type EcdsaCurve,
+  EcPointError,
+  opensslEcdsa,
+} from '../../../common/crypto/openssl-ecdsa.js';
 import { bitString, oid, seq } from '../../credtemplate/der.js';
 import { bytesOf, children, type Tlv } from '../../credtemplate/der-reader.js';
 import { CsrError, malformed } from './csr-error.js';
@@ -15,19 +20,21 @@ import { CsrError, malformed } from './csr-error.js';
 /** The key families a CSR may carry; each signature algorithm names one. */
 export type CsrKeyType = 'ec' | 'rsa' | 'ed25519';
 
-/** A CSR key ready for `crypto.verify`. */
+/** The hashes of the CSR signature algorithms (none for Ed25519). */
+export type CsrHash = 'sha256' | 'sha384' | 'sha512' | null;
+
+/** A CSR key ready to check the request's signature. */
 export interface CsrKey {
   readonly type: CsrKeyType;
   /**
-   * A KeyObject, or the CryptoKey of a WebCrypto raw point import typed as one: `crypto.verify`
-   * takes a CryptoKey as it takes a KeyObject (documented since Node.js 15; @types/node does not
-   * list it), which saves building a KeyObject per CSR with `KeyObject.from`.
+   * Whether `signature` over `data` verifies with this key; false for one that does not decode.
+   * @throws CsrError ERR_CSR_MALFORMED for an EC point found then not to lie on its curve
    */
-  readonly verifyKey: KeyObject;
+  verify(hash: CsrHash, data: Uint8Array, signature: Uint8Array): boolean;
 }
 
 interface EcCurve {
-  readonly name: 'P-224' | 'P-256' | 'P-384' | 'P-521';
+  readonly name: EcdsaCurve;
   /** The DER SPKI of every key on this curve, up to and including the point's 0x04 tag. */
   readonly prefix: Buffer;
   /** Bytes of X || Y. */
@@ -58,8 +65,10 @@ const EC_CURVES: readonly EcCurve[] = [
 const EC_CURVE_OIDS = new Set(EC_CURVES.map((curve) => curve.oidHex));
 
 /**
- * The CSR key for `crypto.verify`, imported from the DER SPKI with `createPublicKey` (OpenSSL's
- * decoder checks that an EC point lies on its curve).
+ * The CSR key. An ECDSA key is checked by OpenSSL's ECDSA_verify on its point where the process
+ * allows it (`openssl-ecdsa.ts`: no key import at all); otherwise, and for RSA and Ed25519, it is
+ * imported from the DER SPKI with `createPublicKey` (OpenSSL's decoder checks that an EC point
+ * lies on its curve).
  * @throws CsrError ERR_CSR_MALFORMED, ERR_CSR_UNSUPPORTED_KEY
  */
 export function importCsrKey(der: Uint8Array, spki: Tlv): CsrKey {
@@ -67,29 +76,64 @@ export function importCsrKey(der: Uint8Array, spki: Tlv): CsrKey {
   const { ec, parameters } = algorithmOf(der, spki);
   if (!ec) {
     const key = decoded(bytes);
-    return { type: checkedNonEcType(key), verifyKey: key };
+    return nodeKey(checkedNonEcType(key), key);
   }
-  if (!canonicalCurve(bytes)) throw ecRefusal(der, parameters);
-  return { type: 'ec', verifyKey: decoded(bytes) };
+  const curve = canonicalCurve(bytes);
+  if (!curve) throw ecRefusal(der, parameters);
+  return opensslKey(curve, bytes) ?? nodeKey('ec', decoded(bytes));
 }
 
 /**
- * {@link importCsrKey} for the signing hot path: the same refusals, but a P-256, P-384 or P-521
- * point is imported raw through WebCrypto (OpenSSL checks that it lies on the curve), which
- * costs less than decoding the SPKI.
+ * {@link importCsrKey} for the signing hot path: the same refusals, and where OpenSSL's
+ * ECDSA_verify cannot be used, a P-256, P-384 or P-521 point is imported raw through WebCrypto
+ * (OpenSSL checks that it lies on the curve), which costs less than decoding the SPKI.
  */
 export async function importCsrKeyFast(der: Uint8Array, spki: Tlv): Promise<CsrKey> {
   const bytes = bytesOf(der, spki);
   const curve = canonicalCurve(bytes);
-  if (!curve || curve.name === 'P-224') return importCsrKey(der, spki);
+  if (!curve) return importCsrKey(der, spki);
+  const direct = opensslKey(curve, bytes);
+  if (direct) return direct;
+  if (curve.name === 'P-224') return importCsrKey(der, spki);
   try {
-    const point = bytes.subarray(curve.prefix.length - 1);
     const algorithm = { name: 'ECDSA', namedCurve: curve.name };
-    const key = await webcrypto.subtle.importKey('raw', point, algorithm, false, ['verify']);
-    return { type: 'ec', verifyKey: key as unknown as KeyObject };
+    const key = await webcrypto.subtle.importKey('raw', pointOf(curve, bytes), algorithm, false, [
+      'verify',
+    ]);
+    // crypto.verify takes a CryptoKey as it takes a KeyObject (documented since Node.js 15;
+    // @types/node does not list it), which saves building a KeyObject with `KeyObject.from`.
+    return nodeKey('ec', key as unknown as KeyObject);
   } catch (cause) {
-    throw malformed('unsupported or invalid public key', cause);
+    throw invalidKey(cause);
   }
+}
+
+function nodeKey(type: CsrKeyType, key: KeyObject): CsrKey {
+  return { type, verify: (hash, data, signature) => verify(hash, data, key, signature) };
+}
+
+/** The key checked by OpenSSL's ECDSA_verify on its point, or `undefined` where it cannot be. */
+function opensslKey(curve: EcCurve, spki: Buffer): CsrKey | undefined {
+  const ecdsa = opensslEcdsa();
+  if (!ecdsa) return undefined;
+  const point = pointOf(curve, spki);
+  return {
+    type: 'ec',
+    verify(hash, data, signature) {
+      if (hash === null) return false;
+      try {
+        return ecdsa.verify(curve.name, point, hash, data, signature);
+      } catch (cause) {
+        if (cause instanceof EcPointError) throw invalidKey(cause);
+        throw cause;
+      }
+    },
+  };
+}
+
+/** 0x04 || X || Y of a canonical SPKI of the curve. */
+function pointOf(curve: EcCurve, spki: Buffer): Buffer {
+  return spki.subarray(curve.prefix.length - 1);
 }
 
 /** The curve of an SPKI that is byte for byte the canonical form of a key on an accepted curve. */
@@ -135,8 +179,12 @@ function decoded(spki: Buffer): KeyObject {
   try {
     return createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch (cause) {
-    throw malformed('unsupported or invalid public key', cause);
+    throw invalidKey(cause);
   }
+}
+
+function invalidKey(cause: unknown): CsrError {
+  return malformed('unsupported or invalid public key', cause);
 }
 
 /**

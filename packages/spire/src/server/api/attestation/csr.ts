@@ -3,11 +3,16 @@
  * DNS SANs, and checks the request's self-signature. Node's crypto cannot parse CSRs, and a full
  * ASN.1 decode costs more than the signature the server makes afterwards.
  */
-import { verify } from 'node:crypto';
 import { oid } from '../../credtemplate/der.js';
 import { bytesOf, children, readTlv, type Tlv } from '../../credtemplate/der-reader.js';
 import { CsrError, malformed } from './csr-error.js';
-import { type CsrKey, type CsrKeyType, importCsrKey, importCsrKeyFast } from './csr-key.js';
+import {
+  type CsrHash,
+  type CsrKey,
+  type CsrKeyType,
+  importCsrKey,
+  importCsrKeyFast,
+} from './csr-key.js';
 
 export { CsrError } from './csr-error.js';
 
@@ -33,8 +38,8 @@ const EXTENSION_REQUEST = hex('1.2.840.113549.1.9.14');
 const SUBJECT_ALT_NAME = hex('2.5.29.17');
 
 interface SignatureAlgorithm {
-  /** The hash for `crypto.verify` (none for Ed25519). */
-  readonly hash: string | null;
+  /** The hash the signature is made over (none for Ed25519). */
+  readonly hash: CsrHash;
   /** The key family the algorithm signs with (RFC 5758 §3.2, RFC 4055 §5, RFC 8410 §6). */
   readonly keyType: CsrKeyType;
 }
@@ -62,8 +67,9 @@ export function parseCsr(der: Uint8Array): ParsedCsr {
 }
 
 /**
- * {@link parseCsr} for the signing hot path: the same checks and errors, but a P-256, P-384 or
- * P-521 key is imported from its raw point, which costs OpenSSL about half of decoding the SPKI.
+ * {@link parseCsr} for the signing hot path: the same checks and errors. Where OpenSSL's
+ * ECDSA_verify cannot be bound (`openssl-ecdsa.ts`), a P-256, P-384 or P-521 key is imported from
+ * its raw point, which costs OpenSSL about half of decoding the SPKI.
  */
 export async function readCsr(der: Uint8Array): Promise<ParsedCsr> {
   const parts = structure(der);
@@ -89,8 +95,9 @@ export type CsrKeyResult = { readonly publicKey: Buffer } | { readonly error: un
 /**
  * {@link readCsrPublicKey} for a batch: one result per request, in order, each the key or the
  * error that request is refused with (the same checks, in the same order, with the same errors).
- * The steps run across the batch, every key imported and then every signature verified, so that
- * each step keeps its OpenSSL code and tables in the CPU caches (`npm run bench -- ca`).
+ * The steps run across the batch, every key read (and imported, where a key needs it) and then
+ * every signature verified, so that each step keeps its code and tables in the CPU caches
+ * (`npm run bench -- ca`).
  */
 export async function readCsrPublicKeys(ders: readonly Uint8Array[]): Promise<CsrKeyResult[]> {
   const imported: ({ parts: CsrParts; key: CsrKey } | { error: unknown })[] = [];
@@ -171,8 +178,9 @@ function checkSignature(der: Uint8Array, parts: CsrParts, key: CsrKey): void {
   const sig = Buffer.from(der.buffer, der.byteOffset + bodyStart + 1, end - bodyStart - 1);
   let ok = false;
   try {
-    ok = verify(algorithm.hash, bytesOf(der, parts.info), key.verifyKey, sig);
-  } catch {
+    ok = key.verify(algorithm.hash, bytesOf(der, parts.info), sig);
+  } catch (err) {
+    if (err instanceof CsrError) throw err;
     ok = false;
   }
   if (!ok) {
