@@ -5,17 +5,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachedNameTables } from '../../../../src/agent/plugin/workloadattestor/unix/index.js';
 
-function setup() {
+function setup(recheck: { intervalMs?: number; now?: () => number } = { intervalMs: 0 }) {
   const dir = mkdtempSync(join(tmpdir(), 'names-'));
   const passwd = join(dir, 'passwd');
   const group = join(dir, 'group');
   writeFileSync(passwd, 'alice:x:1001:1001::/home/alice:/bin/sh\n');
   writeFileSync(group, 'staff:x:2001:\n');
   const reads: string[] = [];
-  const load = cachedNameTables(passwd, group, (path) => {
-    reads.push(path.slice(dir.length + 1));
-    return readFile(path, 'utf8');
-  });
+  const load = cachedNameTables(
+    passwd,
+    group,
+    (path) => {
+      reads.push(path.slice(dir.length + 1));
+      return readFile(path, 'utf8');
+    },
+    recheck,
+  );
   return { dir, passwd, group, reads, load };
 }
 
@@ -82,6 +87,18 @@ describe('cached account name tables (unix attestor)', () => {
       expect(s.reads).toEqual(expectedReads);
     });
   }
+
+  it('looks at the files again only once per interval (100 ms by default), then sees a change', async () => {
+    let clock = 1_000;
+    const s = setup({ now: () => clock });
+    expect(await lookup(s.load)).toEqual(['alice', undefined, 'staff', undefined]);
+    writeFileSync(s.passwd, 'bob:x:1002:1002::/:/bin/sh\n');
+    clock += 99;
+    expect(await lookup(s.load)).toEqual(['alice', undefined, 'staff', undefined]);
+    clock += 1;
+    expect(await lookup(s.load)).toEqual([undefined, 'bob', 'staff', undefined]);
+    expect(s.reads).toEqual(['passwd', 'group', 'passwd']);
+  });
 
   it('a passwd created after being missing is read', async () => {
     const s = setup();
