@@ -5,7 +5,9 @@
  * process can connect, hand the socket to a child, exit, and wait for a privileged workload to
  * be given its pid: the first call then attests the victim and pins the victim's start time.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,10 @@ import type { PeerInfo } from '../../src/common/grpc/index.js';
 import {
   type AcceptedStartTime,
   acceptedStartTime,
+  type PeerCredentials,
   peerCredentials,
+  peerProcessHeld,
+  releasePeerCredentials,
 } from '../../src/common/peercred/index.js';
 
 const unix = { name: 'unix', attest: async () => ['uid:0'] };
@@ -97,5 +102,129 @@ describe('PID-reuse guard from connect time', () => {
       client.destroy();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * The pidfd kept from connect time (pidfd_open(2), Linux 5.3+): the per-call proof that the pid
+ * still names the process that connected. A pid is free for reuse only once its process has been
+ * reaped, and from then on the pidfd reports the process gone, so a connection whose process
+ * has handed its socket on and exited is refused even before another process takes its pid.
+ */
+describe('PID-reuse guard with a pidfd from connect time', () => {
+  const linux =
+    process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
+
+  it.skipIf(!linux)(
+    'holds while the connecting process lives; fails once it has exited and been reaped, though its socket lives on in a child',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sec-pidfd-'));
+      const path = join(dir, 's.sock');
+      const server = net.createServer();
+      const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+      server.listen(path);
+      await once(server, 'listening');
+      // The connector waits for one byte, forks a child that keeps the socket, and exits.
+      const connector = spawn(
+        'python3',
+        [
+          '-c',
+          [
+            'import os, socket, sys, time',
+            's = socket.socket(socket.AF_UNIX)',
+            's.connect(sys.argv[1])',
+            's.recv(1)',
+            'if os.fork() == 0:',
+            '    time.sleep(30)',
+            'os._exit(0)',
+          ].join('\n'),
+          path,
+        ],
+        { stdio: 'ignore' },
+      );
+      try {
+        const [socket] = await accepted;
+        const cred = peerCredentials(socket);
+        expect(cred.pid).toBe(connector.pid);
+        expect(peerProcessHeld(cred)).toBe(true);
+
+        socket.write('x');
+        await once(connector, 'exit'); // exited, and reaped by Node
+        expect(peerProcessHeld(cred)).toBe(false);
+        expect(socket.destroyed).toBe(false); // the child still holds the connection
+
+        // The caller attestor refuses the connection without reading /proc again.
+        let startTimeReads = 0;
+        const attestor = new CallerAttestor({
+          attestors: [unix],
+          startTime: async () => {
+            startTimeReads++;
+            return acceptedStartTime(cred) as bigint;
+          },
+        });
+        const peer: PeerInfo = { transport: 'unix', credentials: cred };
+        expect(await codeOf(attestor.attest(peer))).toBe(CallerAttestationErrorCode.CallerChanged);
+        expect(startTimeReads).toBe(0);
+        socket.destroy();
+      } finally {
+        connector.kill('SIGKILL');
+        server.close();
+        spawnSync('pkill', ['-f', path]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it.skipIf(!linux)(
+    'is released with the connection: the pidfd is closed and holds nothing',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sec-pidfd-'));
+      const path = join(dir, 's.sock');
+      const server = net.createServer();
+      const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+      server.listen(path);
+      await once(server, 'listening');
+      const client = net.connect(path);
+      try {
+        const [socket] = await accepted;
+        const cred = peerCredentials(socket);
+        const before = readdirSync('/proc/self/fd').length;
+        expect(peerProcessHeld(cred)).toBe(true);
+        releasePeerCredentials(cred);
+        releasePeerCredentials(cred); // twice is harmless: never closes another descriptor
+        expect(peerProcessHeld(cred)).toBe(false);
+        expect(readdirSync('/proc/self/fd').length).toBe(before - 1);
+      } finally {
+        client.destroy();
+        server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('without a pidfd (credentials from elsewhere) the start time is compared instead', async () => {
+    const peer: PeerInfo = { transport: 'unix', credentials: { pid: 4242, uid: 1000, gid: 100 } };
+    expect(peerProcessHeld(peer.credentials as PeerCredentials)).toBeUndefined();
+    expect(await codeOf(attestorWith(7n, 9n).attest(peer))).toBe(
+      CallerAttestationErrorCode.CallerChanged,
+    );
+    expect(await codeOf(attestorWith(7n, 7n).attest(peer))).toBe('resolved');
+  });
+
+  it('a held pidfd answers the check: the start time is not read again on any call', async () => {
+    let reads = 0;
+    const attestor = new CallerAttestor({
+      attestors: [unix],
+      acceptedStartTime: () => 7n,
+      startTime: async () => {
+        reads++;
+        return 9n; // would be refused, were it read
+      },
+      processHeld: () => true,
+    });
+    const peer: PeerInfo = { transport: 'unix', credentials: { pid: 4242, uid: 1000, gid: 100 } };
+    expect(await codeOf(attestor.attest(peer))).toBe('resolved');
+    expect(await codeOf(attestor.attest(peer))).toBe('resolved');
+    expect(reads).toBe(0);
   });
 });

@@ -9,7 +9,11 @@ import {
   type HandlerContext,
 } from '@connectrpc/connect';
 
-import { type PeerCredentials, peerCredentials } from '../peercred/index.js';
+import {
+  type PeerCredentials,
+  peerCredentials,
+  releasePeerCredentials,
+} from '../peercred/index.js';
 
 /** The caller on a Unix socket: kernel-verified credentials, or why they could not be read. */
 export type UnixPeer =
@@ -40,7 +44,10 @@ export function callerPeer(context: HandlerContext): PeerInfo | undefined {
 /** Reads the peer of a Unix-socket session; a failure is kept so handlers can refuse the call. */
 export function unixPeer(session: ServerHttp2Session): UnixPeer {
   try {
-    return { transport: 'unix', credentials: peerCredentials(session.socket) };
+    const credentials = peerCredentials(session.socket);
+    // The pidfd kept for the PID-reuse check lives as long as the connection.
+    session.once('close', () => releasePeerCredentials(credentials));
+    return { transport: 'unix', credentials };
   } catch (error) {
     return { transport: 'unix', credentials: undefined, error };
   }

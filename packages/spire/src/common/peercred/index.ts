@@ -4,6 +4,8 @@ export {
   acceptedStartTime,
   type PeerCredentials,
   peerCredentials,
+  peerProcessHeld,
+  releasePeerCredentials,
 } from './peer-credentials.js';
 export {
   DEFAULT_MAX_OPEN_PROC_FILES,

@@ -55,3 +55,59 @@ export function readPeerCred(fd: number): Ucred {
   }
   return { pid: out.pid, uid: out.uid, gid: out.gid };
 }
+
+// pidfd_open(2) and pidfd_send_signal(2), Linux 5.3+, called through syscall(2): glibc has
+// wrappers only since 2.36. Numbers from the kernel's unified syscall table, the same on x86-64
+// and arm64 (and every architecture since 5.1); other architectures go without pidfds.
+const SYS_PIDFD_SEND_SIGNAL = 424;
+const SYS_PIDFD_OPEN = 434;
+const PIDFD_ARCHES: ReadonlySet<string> = new Set(['x64', 'arm64']);
+const ESRCH = 3;
+const EPERM = 1;
+
+type Syscall = (number: number, ...typedArgs: unknown[]) => number | bigint;
+
+/** Bound once; `null` where pidfds cannot be used (not Linux, another architecture). */
+let syscall: Syscall | null | undefined;
+
+function bindSyscall(): Syscall | null {
+  if (syscall !== undefined) return syscall;
+  syscall = null;
+  if (process.platform !== 'linux' || !PIDFD_ARCHES.has(process.arch)) return null;
+  try {
+    syscall = koffi.load('libc.so.6').func('long syscall(long number, ...)') as Syscall;
+  } catch {
+    // No glibc: go without pidfds.
+  }
+  return syscall;
+}
+
+/** What {@link pidfdOpen} found: a descriptor, the process already gone, or no pidfd support. */
+export type PidfdOpened = { readonly fd: number } | 'gone' | 'unsupported';
+
+/**
+ * A pidfd for process `pid` (pidfd_open(2)): a handle on that very process, which no later
+ * process given the same pid can take over. `'gone'` when no process has the pid;
+ * `'unsupported'` when the kernel (before 5.3), a seccomp filter or the platform refuses.
+ */
+export function pidfdOpen(pid: number): PidfdOpened {
+  const call = bindSyscall();
+  if (!call) return 'unsupported';
+  const fd = Number(call(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', 0));
+  if (fd >= 0) return { fd };
+  return koffi.errno() === ESRCH ? 'gone' : 'unsupported';
+}
+
+/**
+ * Whether the process of pidfd `fd` still holds its pid: it has not been reaped, so its pid
+ * cannot name another process (pidfd_send_signal(2) with signal 0 checks existence only; EPERM
+ * means it exists but is not ours to signal). Any other answer is `false`: fail closed.
+ */
+export function pidfdHeld(fd: number): boolean {
+  const call = bindSyscall();
+  if (!call) return false;
+  const r = Number(
+    call(SYS_PIDFD_SEND_SIGNAL, 'int', fd, 'int', 0, 'void *', null, 'unsigned int', 0),
+  );
+  return r === 0 || koffi.errno() === EPERM;
+}

@@ -1,6 +1,7 @@
+import { closeSync } from 'node:fs';
 import { isSpiffeError } from '@spire-ts/spiffe';
 import { PeerCredError, PeerCredErrorCode } from './errors.js';
-import { readPeerCred } from './libc.js';
+import { pidfdHeld, pidfdOpen, readPeerCred } from './libc.js';
 import { processStartTimeSync } from './process-start-time.js';
 
 /** Who is at the other end of a Unix socket, as the kernel recorded it when the peer connected. */
@@ -29,6 +30,39 @@ const acceptedStartTimes = new WeakMap<PeerCredentials, AcceptedStartTime>();
  */
 export function acceptedStartTime(credentials: PeerCredentials): AcceptedStartTime | undefined {
   return acceptedStartTimes.get(credentials);
+}
+
+/** A pidfd opened when the connection was accepted, until {@link releasePeerCredentials}. */
+interface HeldPidfd {
+  readonly fd: number;
+  open: boolean;
+}
+
+const acceptedPidfds = new WeakMap<PeerCredentials, HeldPidfd>();
+
+/**
+ * Whether the process that held the peer's pid when its connection was accepted still holds it
+ * (a pidfd opened then, see pidfd_open(2)): `true` proves that the pid has named that process
+ * all along, so anything read from /proc/<pid> before this check describes it. `false` when it
+ * has exited (or the connection was released); `undefined` when no pidfd could be opened (a
+ * kernel before 5.3, seccomp, `credentials` from elsewhere): then compare start times.
+ */
+export function peerProcessHeld(credentials: PeerCredentials): boolean | undefined {
+  const held = acceptedPidfds.get(credentials);
+  if (held === undefined) return undefined;
+  return held.open && pidfdHeld(held.fd);
+}
+
+/** Closes the pidfd kept for a connection's peer; call once the connection has closed. */
+export function releasePeerCredentials(credentials: PeerCredentials): void {
+  const held = acceptedPidfds.get(credentials);
+  if (!held?.open) return;
+  held.open = false;
+  try {
+    closeSync(held.fd);
+  } catch {
+    // Already closed: nothing to give back.
+  }
 }
 
 /** Anything that carries a libuv handle with a file descriptor, as `net.Socket` does. */
@@ -78,8 +112,16 @@ export function peerCredentials(socket: object): PeerCredentials {
 }
 
 // Read now, not at the first call: the time between connect() and the first call is the
-// caller's to choose, long enough for its pid to be given to another process (PID reuse).
+// caller's to choose, long enough for its pid to be given to another process (PID reuse). The
+// pidfd is opened first, so the start time read after it is of the process it holds, or the
+// pidfd reports that process gone at the first check.
 function withStartTime(cred: PeerCredentials): PeerCredentials {
+  const pidfd = pidfdOpen(cred.pid);
+  if (pidfd === 'gone') {
+    acceptedStartTimes.set(cred, 'gone');
+    return cred;
+  }
+  if (pidfd !== 'unsupported') acceptedPidfds.set(cred, { fd: pidfd.fd, open: true });
   try {
     acceptedStartTimes.set(cred, processStartTimeSync(cred.pid));
   } catch (err) {

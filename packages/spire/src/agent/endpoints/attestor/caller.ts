@@ -6,6 +6,7 @@ import {
   PeerCredErrorCode,
   type PeerCredentials,
   ProcFileReader,
+  peerProcessHeld,
   processStartTimeSync,
 } from '../../../common/peercred/index.js';
 import type { WorkloadSelector } from '../../manager/workload-view.js';
@@ -29,6 +30,12 @@ export interface CallerAttestorOptions {
   readonly startTime?: (pid: number) => Promise<bigint>;
   /** The start time read when the connection was accepted (default: peercred's); for tests. */
   readonly acceptedStartTime?: (credentials: PeerCredentials) => AcceptedStartTime | undefined;
+  /**
+   * Whether the process accepted on the connection still holds its pid, from the pidfd kept
+   * since (default: peercred's `peerProcessHeld`); `undefined` where there is no pidfd, and then
+   * the start time is read again instead. For tests.
+   */
+  readonly processHeld?: (credentials: PeerCredentials) => boolean | undefined;
 }
 
 /**
@@ -41,6 +48,7 @@ export class CallerAttestor {
   readonly #attestors: readonly WorkloadAttestor[];
   readonly #startTime: (pid: number) => Promise<bigint>;
   readonly #acceptedStartTime: (c: PeerCredentials) => AcceptedStartTime | undefined;
+  readonly #processHeld: (c: PeerCredentials) => boolean | undefined;
   // The start time seen on a connection's first call: later calls on it must come from the same
   // process, even if the first one exited and its pid was reused in between.
   readonly #pinned = new WeakMap<object, bigint>();
@@ -55,6 +63,7 @@ export class CallerAttestor {
     this.#startTime =
       options.startTime ?? (async (pid) => processStartTimeSync(pid, '/proc', read));
     this.#acceptedStartTime = options.acceptedStartTime ?? acceptedStartTime;
+    this.#processHeld = options.processHeld ?? peerProcessHeld;
   }
 
   /** Closes the /proc files kept open between calls; attesting again reopens them. */
@@ -88,7 +97,13 @@ export class CallerAttestor {
     const selectors = await this.#runAttestors(pid);
 
     // The pid must still name the process that connected, or the selectors describe another.
-    if ((await this.#callerStartTime(pid)) !== before) throw callerChanged(pid);
+    // With a pidfd from connect time one syscall proves it (the process has not been reaped, so
+    // its pid was never free to reuse); without, the start time is read and compared.
+    const held = this.#processHeld(credentials);
+    if (held === false) throw callerChanged(pid);
+    if (held === undefined && (await this.#callerStartTime(pid)) !== before) {
+      throw callerChanged(pid);
+    }
     return { pid, uid, gid, selectors };
   }
 
