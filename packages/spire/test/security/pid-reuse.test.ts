@@ -7,10 +7,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
 import { CallerAttestationErrorCode, CallerAttestor } from '../../src/agent/endpoints/index.js';
 import type { PeerInfo } from '../../src/common/grpc/index.js';
@@ -22,6 +23,7 @@ import {
   peerProcessHeld,
   releasePeerCredentials,
 } from '../../src/common/peercred/index.js';
+import { bindPidfdCalls } from '../../src/common/peercred/libc.js';
 
 const unix = { name: 'unix', attest: async () => ['uid:0'] };
 
@@ -227,4 +229,26 @@ describe('PID-reuse guard with a pidfd from connect time', () => {
     expect(await codeOf(attestor.attest(peer))).toBe('resolved');
     expect(reads).toBe(0);
   });
+});
+
+describe('pidfd calls: glibc wrappers and the syscall(2) fallback answer alike', () => {
+  const linux =
+    process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
+  for (const via of ['wrappers', 'syscall'] as const) {
+    it.skipIf(!linux)(
+      `${via}: open this process, signal 0 succeeds; an unused pid is ESRCH`,
+      () => {
+        const calls = bindPidfdCalls(via);
+        const fd = calls.open(process.pid);
+        try {
+          expect(fd).toBeGreaterThanOrEqual(0);
+          expect(calls.signal(fd, 0)).toBe(0);
+        } finally {
+          closeSync(fd);
+        }
+        // pid_max is at most 2^22 on Linux: this pid is never in use.
+        expect([calls.open(4_194_305), koffi.errno()]).toEqual([-1, 3]);
+      },
+    );
+  }
 });
