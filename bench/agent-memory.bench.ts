@@ -39,6 +39,8 @@ const COUNT = 10_000;
 const HALF = 5_000;
 const BATCH = 500; // MAX_CSRS_PER_BATCH: the sync mints 500 SVIDs per call
 const MODES = ['cache', 'mint-only'] as const;
+/** Wait after the GCs before a sample: the agent's release after a full GC, plus margin. */
+const SETTLE_MS = 300;
 /** Issue 4's goal for agent memory per cached SVID. */
 const GOAL_BYTES = 2048;
 type Mode = (typeof MODES)[number];
@@ -95,6 +97,11 @@ async function usage() {
     gc();
     await new Promise((resolve) => setImmediate(resolve));
   }
+  // At rest: the agent gives freed C-heap pages back ~100 ms after a full GC that follows a
+  // burst (common/memory/release.ts); sampling before that counted, at random, garbage the GC
+  // had freed and the allocator not yet returned (the RSS slope moved from 0.6 to 3 KB a SVID
+  // between runs). Every sample waits the same, in both modes.
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const m = process.memoryUsage();
   // `external` already includes `arrayBuffers` (Node docs), so they are not added again.
   return {
