@@ -113,19 +113,25 @@ describe('PID-reuse guard from connect time', () => {
  * reaped, and from then on the pidfd reports the process gone, so a connection whose process
  * has handed its socket on and exited is refused even before another process takes its pid.
  */
-describe('PID-reuse guard with a pidfd from connect time', () => {
-  const linux =
-    process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
+/** pidfds are used on Linux x64 and arm64 (peercred/libc.ts). */
+const linux = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
 
+/** A Unix socket server in a fresh directory, and its first accepted connection. */
+async function listening() {
+  const dir = mkdtempSync(join(tmpdir(), 'sec-pidfd-'));
+  const path = join(dir, 's.sock');
+  const server = net.createServer();
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+  server.listen(path);
+  await once(server, 'listening');
+  return { dir, path, server, accepted };
+}
+
+describe('PID-reuse guard with a pidfd from connect time', () => {
   it.skipIf(!linux)(
     'holds while the connecting process lives; fails once it has exited and been reaped, though its socket lives on in a child',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'sec-pidfd-'));
-      const path = join(dir, 's.sock');
-      const server = net.createServer();
-      const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-      server.listen(path);
-      await once(server, 'listening');
+      const { dir, path, server, accepted } = await listening();
       // The connector waits for one byte, forks a child that keeps the socket, and exits.
       const connector = spawn(
         'python3',
@@ -180,12 +186,7 @@ describe('PID-reuse guard with a pidfd from connect time', () => {
   it.skipIf(!linux)(
     'is released with the connection: the pidfd is closed and holds nothing',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'sec-pidfd-'));
-      const path = join(dir, 's.sock');
-      const server = net.createServer();
-      const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-      server.listen(path);
-      await once(server, 'listening');
+      const { dir, path, server, accepted } = await listening();
       const client = net.connect(path);
       try {
         const [socket] = await accepted;
@@ -232,8 +233,6 @@ describe('PID-reuse guard with a pidfd from connect time', () => {
 });
 
 describe('pidfd calls: glibc wrappers and the syscall(2) fallback answer alike', () => {
-  const linux =
-    process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
   for (const via of ['wrappers', 'syscall'] as const) {
     it.skipIf(!linux)(
       `${via}: open this process, signal 0 succeeds; an unused pid is ESRCH`,
