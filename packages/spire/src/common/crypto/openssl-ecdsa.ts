@@ -35,6 +35,11 @@ const SELF_TEST_CURVES: Readonly<Record<EcdsaCurve, { name: string; pointBytes: 
 
 export interface OpensslEcdsa {
   /**
+   * Whether `point` (0x04 || X || Y) is a point of `curve`, checked as {@link verify} checks it:
+   * for callers that must refuse a bad key before they look at anything else.
+   */
+  isPoint(curve: EcdsaCurve, point: Uint8Array): boolean;
+  /**
    * Whether `signature` (a DER Ecdsa-Sig-Value, RFC 5480 §2.2 / RFC 3279 §2.2.3) is a valid
    * ECDSA signature of `data` hashed with `hash` by the key whose uncompressed point
    * (0x04 || X || Y, SEC 1 §2.3.3) is `point`. Callers refuse the point at infinity and
@@ -117,15 +122,22 @@ export function bindOpensslEcdsa(): OpensslEcdsa | null {
     }
     keys.set(curve, key);
   }
+  /** The curve's reused key holding `point`, or undefined when it is not a point of the curve. */
+  const keyWith = (curve: EcdsaCurve, point: Uint8Array): Pointer | undefined => {
+    const key = keys.get(curve);
+    if (key === undefined) return undefined;
+    // The reused key keeps whatever point it had when this fails; nothing verifies with it then.
+    if (fns.setPoint(key, point, point.length, null) !== 1) {
+      fns.clearErrors();
+      return undefined;
+    }
+    return key;
+  };
   const verifier: OpensslEcdsa = {
+    isPoint: (curve, point) => keyWith(curve, point) !== undefined,
     verify(curve, point, hash, data, signature) {
-      const key = keys.get(curve);
+      const key = keyWith(curve, point);
       if (key === undefined) throw new EcPointError(curve);
-      // The reused key keeps whatever point it had when this fails; nothing verifies with it then.
-      if (fns.setPoint(key, point, point.length, null) !== 1) {
-        fns.clearErrors();
-        throw new EcPointError(curve);
-      }
       const digest = createHash(hash).update(data).digest();
       const result = fns.verify(0, digest, digest.length, signature, signature.length, key);
       // 0 is a signature that does not verify, -1 one that does not decode: leave nothing on the
@@ -160,6 +172,7 @@ function selfTest(verifier: OpensslEcdsa): boolean {
       const other = pointOf(b.publicKey, pointBytes);
       if (verifier.verify(curve, other, 'sha256', data, sig)) return false;
       if (!threw(() => verifier.verify(curve, offCurve, 'sha256', data, sig))) return false;
+      if (verifier.isPoint(curve, offCurve) || !verifier.isPoint(curve, point)) return false;
     }
     return true;
   } catch {

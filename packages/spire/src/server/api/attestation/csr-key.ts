@@ -117,6 +117,9 @@ function opensslKey(curve: EcCurve, spki: Buffer): CsrKey | undefined {
   const ecdsa = opensslEcdsa();
   if (!ecdsa) return undefined;
   const point = pointOf(curve, spki);
+  // Checked now, as an import would check it: a point off its curve is a malformed key, refused
+  // before the signature algorithm is looked at (the order of every other route).
+  if (!ecdsa.isPoint(curve.name, point)) throw invalidKey(undefined);
   return {
     type: 'ec',
     verify(hash, data, signature) {

@@ -156,7 +156,12 @@ function structure(der: Uint8Array): CsrParts {
 }
 
 function checkSignature(der: Uint8Array, parts: CsrParts, key: CsrKey): void {
-  const algOid = readTlv(der, parts.algorithm.bodyStart, parts.algorithm.end);
+  let algOid: Tlv;
+  try {
+    algOid = readTlv(der, parts.algorithm.bodyStart, parts.algorithm.end);
+  } catch (cause) {
+    throw malformed('bad signature algorithm', cause);
+  }
   if (algOid.tag !== OID) throw malformed('bad signature algorithm');
   const algorithm = SIGNATURE_ALGORITHMS.get(bytesOf(der, algOid).toString('hex'));
   if (algorithm === undefined) {

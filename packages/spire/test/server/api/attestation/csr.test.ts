@@ -19,6 +19,7 @@ import {
   csrFor,
   csrOnCurve,
   csrWithPoint,
+  ecSpki,
   ed25519ForgedCsr,
   infinityKeyCsr,
   Oids,
@@ -531,3 +532,73 @@ function modPow(base: bigint, exponent: bigint, m: bigint): bigint {
   }
   return result;
 }
+
+describe('what is checked first: the key, then the signature algorithm (every reader)', () => {
+  async function failure(read: () => unknown): Promise<[string, string]> {
+    try {
+      await read();
+    } catch (err) {
+      return err instanceof CsrError ? [err.code, err.message] : ['not a CsrError', String(err)];
+    }
+    return ['no error', ''];
+  }
+  const readers: [string, (der: Uint8Array) => unknown][] = [
+    ['parseCsr', (der) => parseCsr(der)],
+    ['readCsr', (der) => readCsr(der)],
+    ['readCsrPublicKey', (der) => readCsrPublicKey(der)],
+    [
+      'readCsrPublicKeys',
+      async (der) => {
+        const [result] = await readCsrPublicKeys([der]);
+        if (result && 'error' in result) throw result.error;
+      },
+    ],
+  ];
+
+  /** A P-256 point moved off the curve (last byte of y changed). */
+  function offCurvePoint(): Buffer {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const point = Buffer.from(publicKey.export({ type: 'spki', format: 'der' }).subarray(-65));
+    point.writeUInt8(point.readUInt8(64) ^ 1, 64);
+    return point;
+  }
+
+  const algorithms: [string, string][] = [
+    ['ecdsa-with-SHA1 (unsupported)', '1.2.840.10045.4.1'],
+    ['sha256WithRSAEncryption (another key family)', Oids.sha256WithRsa],
+    ['Ed25519 (another key family)', Oids.ed25519],
+    ['an unknown algorithm', '1.2.3.4'],
+  ];
+  for (const [algorithmName, algorithm] of algorithms) {
+    for (const [name, read] of readers) {
+      it(`${name}: an off-curve P-256 key under ${algorithmName} is a malformed key (RFC 5480 §2.2)`, async () => {
+        const der = csrFor(ecSpki(oid(Oids.p256), offCurvePoint()), algorithm, () =>
+          Buffer.alloc(71, 1),
+        );
+        expect(await failure(() => read(der))).toEqual([
+          'ERR_CSR_MALFORMED',
+          'csr is not a der pkcs#10 request: unsupported or invalid public key',
+        ]);
+      });
+    }
+  }
+
+  const badAlgorithmIds: [string, Buffer][] = [
+    ['an empty AlgorithmIdentifier', Buffer.from('3000', 'hex')],
+    ['an OID running past its AlgorithmIdentifier', Buffer.from('300406052a86', 'hex')],
+  ];
+  for (const [what, algorithmId] of badAlgorithmIds) {
+    for (const [name, read] of readers) {
+      it(`${name}: ${what} is a malformed request, not a DER reader error (RFC 2986 §4.2)`, async () => {
+        const { der: good } = await makeCsr();
+        const parts = children(good, readTlv(good, 0));
+        const [info, , signature] = parts as [Tlv, Tlv, Tlv];
+        const der = seq(bytesOf(good, info), algorithmId, bytesOf(good, signature));
+        expect(await failure(() => read(der))).toEqual([
+          'ERR_CSR_MALFORMED',
+          'csr is not a der pkcs#10 request: bad signature algorithm',
+        ]);
+      });
+    }
+  }
+});
