@@ -11,6 +11,7 @@ import { closeSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
 import { CallerAttestationErrorCode, CallerAttestor } from '../../src/agent/endpoints/index.js';
@@ -23,7 +24,7 @@ import {
   peerProcessHeld,
   releasePeerCredentials,
 } from '../../src/common/peercred/index.js';
-import { bindPidfdCalls } from '../../src/common/peercred/libc.js';
+import { bindPidfdCalls, readPeerPidfd } from '../../src/common/peercred/libc.js';
 
 const unix = { name: 'unix', attest: async () => ['uid:0'] };
 
@@ -250,4 +251,82 @@ describe('pidfd calls: glibc wrappers and the syscall(2) fallback answer alike',
       },
     );
   }
+});
+
+const ACCEPT_RACE = fileURLToPath(
+  new URL('../common/peercred/support/accept-race.ts', import.meta.url),
+);
+
+/** A pid namespace of our own, where ns_last_pid can hand a pid out again: root and util-linux. */
+const canReusePids =
+  linux &&
+  process.getuid?.() === 0 &&
+  spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
+
+/** SO_PEERPIDFD (Linux 6.5+) on an accepted socket of this process. */
+async function socketPidfdSupported(): Promise<boolean> {
+  const { dir, path, server, accepted } = await listening();
+  const client = net.connect(path);
+  try {
+    const [socket] = await accepted;
+    const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+    const pidfd = readPeerPidfd(fd);
+    if (typeof pidfd === 'object') closeSync(pidfd.fd);
+    return typeof pidfd === 'object';
+  } finally {
+    client.destroy();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the connection accepted late (an agent slow to accept)', () => {
+  it.skipIf(!linux)(
+    "SO_PEERPIDFD: the accepted socket's pidfd names the connecting process, close-on-exec",
+    async () => {
+      if (!(await socketPidfdSupported())) {
+        console.warn('SO_PEERPIDFD not supported by this kernel (before 6.5): case skipped');
+        return;
+      }
+      const { dir, path, server, accepted } = await listening();
+      const client = net.connect(path);
+      try {
+        const [socket] = await accepted;
+        const pidfd = readPeerPidfd((socket as unknown as { _handle: { fd: number } })._handle.fd);
+        if (typeof pidfd !== 'object') throw new Error(`no pidfd: ${pidfd}`);
+        const info = readFileSync(`/proc/self/fdinfo/${pidfd.fd}`, 'utf8');
+        closeSync(pidfd.fd);
+        expect(info).toMatch(new RegExp(`^Pid:\\t${process.pid}$`, 'm'));
+        const flags = Number.parseInt(/^flags:\s+(\d+)$/m.exec(info)?.[1] ?? '0', 8);
+        expect(flags & 0o2000000).toBe(0o2000000); // O_CLOEXEC
+      } finally {
+        client.destroy();
+        server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it.skipIf(!canReusePids)(
+    'the pid reused before the server reads the credentials: refused, never the new process (own pid namespace)',
+    async () => {
+      if (!(await socketPidfdSupported())) {
+        console.warn('SO_PEERPIDFD not supported by this kernel (before 6.5): case skipped');
+        return;
+      }
+      const run = spawnSync(
+        'unshare',
+        ['--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', ACCEPT_RACE],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(run.stderr).toBe('');
+      const seen = JSON.parse(run.stdout) as Record<string, unknown>;
+      expect(seen.victim).toBe(seen.pid);
+      expect(seen.credentialsPid).toBe(seen.pid);
+      // The socket's pidfd names the reaped connector (held false), or the kernel reports it gone
+      // at accept; either way never the process that was given its pid.
+      expect(seen.held).not.toBe('true');
+      expect(seen.attest).toBe(CallerAttestationErrorCode.CallerChanged);
+    },
+  );
 });

@@ -5,6 +5,8 @@ import { PeerCredError, PeerCredErrorCode } from './errors.js';
 // <sys/socket.h> on Linux (x86, x86-64, arm, arm64, riscv): SOL_SOCKET = 1, SO_PEERCRED = 17.
 const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
+// Linux 6.5+: a pidfd of the process that connected, taken from the socket itself.
+const SO_PEERPIDFD = 77;
 
 /** The kernel's `struct ucred` as read from the socket. */
 export interface Ucred {
@@ -14,6 +16,13 @@ export interface Ucred {
 }
 
 type Getsockopt = (fd: number, level: number, name: number, out: Ucred, len: number[]) => number;
+type GetsockoptInt = (
+  fd: number,
+  level: number,
+  name: number,
+  out: number[],
+  len: number[],
+) => number;
 
 let getsockopt: Getsockopt | undefined;
 
@@ -140,4 +149,44 @@ export function pidfdHeld(fd: number): boolean {
   if (!calls) return false;
   const r = calls.signal(fd, 0);
   return r === 0 || koffi.errno() === EPERM;
+}
+
+/** getsockopt with an int result, bound on first use; `null` where it cannot be. */
+let getsockoptInt: GetsockoptInt | null | undefined;
+
+function bindGetsockoptInt(): GetsockoptInt | null {
+  if (getsockoptInt !== undefined) return getsockoptInt;
+  getsockoptInt = null;
+  if (process.platform !== 'linux' || !PIDFD_ARCHES.has(process.arch)) return null;
+  try {
+    getsockoptInt = koffi
+      .load('libc.so.6')
+      .func('getsockopt', 'int', [
+        'int',
+        'int',
+        'int',
+        koffi.out(koffi.pointer('int')),
+        koffi.inout(koffi.pointer('uint32')),
+      ]) as GetsockoptInt;
+  } catch {
+    // No glibc: go without.
+  }
+  return getsockoptInt;
+}
+
+/**
+ * A pidfd of the process that connected to the Unix socket `fd` (SO_PEERPIDFD, Linux 6.5+): the
+ * kernel took it at connect, so unlike pidfd_open on SO_PEERCRED's pid it cannot name a process
+ * that was given that pid after the connector was reaped. `'gone'` when the connector has been
+ * reaped; `'unsupported'` on an older kernel (ENOPROTOOPT) or any other refusal.
+ */
+export function readPeerPidfd(fd: number): PidfdOpened {
+  const call = bindGetsockoptInt();
+  if (!call) return 'unsupported';
+  const out = [-1];
+  const len = [4];
+  if (call(fd, SOL_SOCKET, SO_PEERPIDFD, out, len) === 0 && (out[0] ?? -1) >= 0) {
+    return { fd: out[0] as number };
+  }
+  return koffi.errno() === ESRCH ? 'gone' : 'unsupported';
 }

@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import { isSpiffeError } from '@spire-ts/spiffe';
 import { PeerCredError, PeerCredErrorCode } from './errors.js';
-import { pidfdHeld, pidfdOpen, readPeerCred } from './libc.js';
+import { pidfdHeld, pidfdOpen, readPeerCred, readPeerPidfd } from './libc.js';
 import { processStartTimeSync } from './process-start-time.js';
 
 /** Who is at the other end of a Unix socket, as the kernel recorded it when the peer connected. */
@@ -108,15 +108,18 @@ export function peerCredentials(socket: object): PeerCredentials {
       'kernel reported no peer process for the socket: the peer must connect() from a process',
     );
   }
-  return withStartTime(cred);
+  return withStartTime(cred, fd);
 }
 
 // Read now, not at the first call: the time between connect() and the first call is the
 // caller's to choose, long enough for its pid to be given to another process (PID reuse). The
-// pidfd is opened first, so the start time read after it is of the process it holds, or the
-// pidfd reports that process gone at the first check.
-function withStartTime(cred: PeerCredentials): PeerCredentials {
-  const pidfd = pidfdOpen(cred.pid);
+// pidfd comes first, so the start time read after it is of the process it holds, or the pidfd
+// reports that process gone at the first check. The socket's own pidfd (SO_PEERPIDFD) names
+// the process that connected even when the agent accepts late; pidfd_open on the pid (kernels
+// 5.3 to 6.4) names whichever process holds the pid at accept, as the start time read does.
+function withStartTime(cred: PeerCredentials, socketFd: number): PeerCredentials {
+  let pidfd = readPeerPidfd(socketFd);
+  if (pidfd === 'unsupported') pidfd = pidfdOpen(cred.pid);
   if (pidfd === 'gone') {
     acceptedStartTimes.set(cred, 'gone');
     return cred;
