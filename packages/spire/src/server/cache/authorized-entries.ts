@@ -30,6 +30,13 @@ export interface CacheableEntry {
   readonly selectors: readonly CacheSelector[];
 }
 
+/** The entries under one parent SPIFFE ID, with the walk that last visited it. */
+interface ParentNode<E> {
+  readonly children: Map<string, E>;
+  /** The number of the last walk that visited this parent: a visit mark without a Set. */
+  visited: number;
+}
+
 interface AliasRecord<E> {
   readonly entry: E;
   readonly selectorKeys: ReadonlySet<string>;
@@ -51,7 +58,9 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
   readonly #serverId: string;
   readonly #entries = new Map<string, E>();
   /** parent SPIFFE ID -> (entry id -> entry), for entries that are not node aliases. */
-  readonly #byParent = new Map<string, Map<string, E>>();
+  readonly #byParent = new Map<string, ParentNode<E>>();
+  /** Numbers the walks of {@link authorizedEntries}, for {@link ParentNode.visited}. */
+  #walks = 0;
   /** SPIFFE ID -> (entry id -> entry), for entries that are not node aliases. */
   readonly #bySpiffeId = new Map<string, Map<string, E>>();
   /** entry id -> alias record, for entries parented to the server. */
@@ -105,7 +114,12 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
       return;
     }
 
-    getOrCreateMap(this.#byParent, entry.parentId).set(entry.id, entry);
+    let parent = this.#byParent.get(entry.parentId);
+    if (!parent) {
+      parent = { children: new Map(), visited: 0 };
+      this.#byParent.set(entry.parentId, parent);
+    }
+    parent.children.set(entry.id, entry);
     getOrCreateMap(this.#bySpiffeId, entry.spiffeId).set(entry.id, entry);
   }
 
@@ -123,7 +137,11 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
       return;
     }
 
-    deleteFromMap(this.#byParent, old.parentId, id);
+    const parent = this.#byParent.get(old.parentId);
+    if (parent) {
+      parent.children.delete(id);
+      if (parent.children.size === 0) this.#byParent.delete(old.parentId);
+    }
     deleteFromMap(this.#bySpiffeId, old.spiffeId, id);
   }
 
@@ -192,15 +210,15 @@ export class AuthorizedEntriesCache<E extends CacheableEntry = CacheableEntry> {
     for (const alias of this.aliasesOf(agentId)) roots.push(alias.spiffeId);
 
     const result: E[] = [];
-    const seenIds = new Set<string>();
+    // Each parent is expanded once per walk (an ID reached twice, or a cycle of entries, adds
+    // nothing more): marked with the walk's number instead of collected in a Set.
+    const walk = ++this.#walks;
     const queue = roots;
     for (let i = 0; i < queue.length; i++) {
-      const parent = queue[i] as string;
-      if (seenIds.has(parent)) continue;
-      seenIds.add(parent);
-      const children = this.#byParent.get(parent);
-      if (!children) continue;
-      for (const child of children.values()) {
+      const parent = this.#byParent.get(queue[i] as string);
+      if (!parent || parent.visited === walk) continue;
+      parent.visited = walk;
+      for (const child of parent.children.values()) {
         result.push(child);
         queue.push(child.spiffeId);
       }

@@ -196,3 +196,106 @@ describe('AuthorizedEntriesCache (reference §3.8: authorized entries for an age
     expect(cache.authorizedEntry(AGENT_1, 'missing')).toBeUndefined();
   });
 });
+
+describe('AuthorizedEntriesCache against a plain reading of reference §3.8 (random changes)', () => {
+  /** A small deterministic PRNG (mulberry32), so that a failure replays. */
+  function rng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  /** Rules 1-3 read literally: every entry reachable from the agent or an alias it belongs to. */
+  function expected(
+    entries: ReadonlyMap<string, CacheableEntry>,
+    agents: ReadonlyMap<string, readonly string[]>,
+    agentId: string,
+  ): string[] {
+    const nodeSelectors = new Set(agents.get(agentId) ?? []);
+    const key = (s: { type: string; value: string }) => `${s.type}:${s.value}`;
+    const roots = new Set([agentId]);
+    for (const e of entries.values()) {
+      if (
+        e.parentId === SERVER &&
+        e.selectors.length > 0 &&
+        e.selectors.every((s) => nodeSelectors.has(key(s)))
+      ) {
+        roots.add(e.spiffeId);
+      }
+    }
+    const reached = new Set<string>();
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const e of entries.values()) {
+        if (e.parentId === SERVER || reached.has(e.id)) continue;
+        const parentReached =
+          roots.has(e.parentId) ||
+          [...reached].some((id) => entries.get(id)?.spiffeId === e.parentId);
+        if (parentReached) {
+          reached.add(e.id);
+          grew = true;
+        }
+      }
+    }
+    return [...reached].sort();
+  }
+
+  it('gives every agent exactly the entries the rules give it, each once, after each of 400 changes', () => {
+    const next = rng(20261205);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
+    const agentIds = [0, 1, 2, 3].map((i) => `${TD}/spire/agent/x509pop/n${i}`);
+    const nodeSelectors = ['x509pop:a', 'x509pop:b', 'x509pop:c'];
+    const spiffeIds = [...agentIds, ...[0, 1, 2, 3, 4, 5].map((i) => `${TD}/w${i}`)];
+    const cache = new AuthorizedEntriesCache({ serverId: SERVER });
+    const entries = new Map<string, CacheableEntry>();
+    const agents = new Map<string, readonly string[]>();
+    for (let step = 0; step < 400; step++) {
+      const roll = next();
+      if (roll < 0.5) {
+        const id = `e${Math.floor(next() * 20)}`;
+        const alias = next() < 0.2;
+        const e = alias
+          ? entry(
+              id,
+              SERVER,
+              pick(spiffeIds),
+              nodeSelectors.filter(() => next() < 0.5),
+            )
+          : entry(id, pick([...spiffeIds, SERVER]), pick(spiffeIds), ['unix:uid:0']);
+        cache.upsertEntry(e);
+        entries.set(id, e);
+      } else if (roll < 0.7) {
+        const id = `e${Math.floor(next() * 20)}`;
+        cache.removeEntry(id);
+        entries.delete(id);
+      } else if (roll < 0.9) {
+        const agentId = pick(agentIds);
+        const selectors = nodeSelectors.filter(() => next() < 0.5);
+        cache.setAgent(
+          agentId,
+          selectors.map((s) => ({ type: 'x509pop', value: s.slice('x509pop:'.length) })),
+        );
+        agents.set(agentId, selectors);
+      } else {
+        const agentId = pick(agentIds);
+        cache.removeAgent(agentId);
+        agents.delete(agentId);
+      }
+      for (const agentId of agentIds) {
+        const got = cache.authorizedEntries(agentId).map((e) => e.id);
+        expect(new Set(got).size).toBe(got.length);
+        expect([step, agentId, [...got].sort()]).toEqual([
+          step,
+          agentId,
+          expected(entries, agents, agentId),
+        ]);
+      }
+    }
+  });
+});
