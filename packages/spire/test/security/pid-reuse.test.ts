@@ -5,7 +5,7 @@
  * process can connect, hand the socket to a child, exit, and wait for a privileged workload to
  * be given its pid: the first call then attests the victim and pins the victim's start time.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -25,6 +25,7 @@ import {
   releasePeerCredentials,
 } from '../../src/common/peercred/index.js';
 import { bindPidfdCalls, readPeerPidfd } from '../../src/common/peercred/libc.js';
+import { spawnHandingConnector } from '../common/peercred/support/handing-connector.js';
 
 const unix = { name: 'unix', attest: async () => ['uid:0'] };
 
@@ -134,23 +135,7 @@ describe('PID-reuse guard with a pidfd from connect time', () => {
     async () => {
       const { dir, path, server, accepted } = await listening();
       // The connector waits for one byte, forks a child that keeps the socket, and exits.
-      const connector = spawn(
-        'python3',
-        [
-          '-c',
-          [
-            'import os, socket, sys, time',
-            's = socket.socket(socket.AF_UNIX)',
-            's.connect(sys.argv[1])',
-            's.recv(1)',
-            'if os.fork() == 0:',
-            '    time.sleep(30)',
-            'os._exit(0)',
-          ].join('\n'),
-          path,
-        ],
-        { stdio: 'ignore' },
-      );
+      const connector = spawnHandingConnector(path, true);
       try {
         const [socket] = await accepted;
         const cred = peerCredentials(socket);

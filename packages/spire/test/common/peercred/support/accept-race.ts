@@ -18,6 +18,7 @@ import {
   peerCredentials,
   peerProcessHeld,
 } from '../../../../src/common/peercred/index.js';
+import { spawnHandingConnector } from './handing-connector.js';
 
 const path = join(mkdtempSync(join(tmpdir(), 'accept-race-')), 's.sock');
 const server = net.createServer();
@@ -26,22 +27,7 @@ server.listen(path);
 await once(server, 'listening');
 
 // The connector hands its connection to a child that keeps it, and exits at once.
-const connector = spawn(
-  'python3',
-  [
-    '-c',
-    [
-      'import os, socket, sys, time',
-      's = socket.socket(socket.AF_UNIX)',
-      's.connect(sys.argv[1])',
-      'if os.fork() == 0:',
-      '    time.sleep(30)',
-      'os._exit(0)',
-    ].join('\n'),
-    path,
-  ],
-  { stdio: 'ignore' },
-);
+const connector = spawnHandingConnector(path, false);
 const [socket] = await accepted;
 await once(connector, 'exit'); // exited and reaped: its pid is free
 const pid = connector.pid as number;
