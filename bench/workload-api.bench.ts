@@ -87,7 +87,7 @@ function report(rows: Latencies[]) {
 async function startServing(dir: string) {
   // WAPI_BENCH_PROF=<dir>: the serving process writes a CPU profile there (node --cpu-prof).
   const prof = process.env.WAPI_BENCH_PROF;
-  const flags = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  const flags = ['--expose-gc', ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [])];
   const serve = fileURLToPath(new URL('./support/workload-serve.mjs', import.meta.url));
   const child = spawn(process.execPath, [...flags, serve, dir], {
     env: {
@@ -108,6 +108,9 @@ async function startServing(dir: string) {
     child.stdin!.write('cpu\n');
     return Number((await nextLine()).replace('cpu ', ''));
   };
+  // Measure a warm agent in steady state: start-up garbage collected before the first row.
+  child.stdin!.write('settle\n');
+  if ((await nextLine()) !== 'settled') throw new Error('the serving process did not settle');
   return {
     size: Number(ready.replace('ready ', '')),
     cpu,

@@ -7,7 +7,8 @@
 // Serves two sockets in the folder named by argv[2]: raw.sock, a raw node:http2 server answering
 // every stream with the encoded X509SVIDResponse (the floor), and agent.sock, the agent's
 // Workload API endpoint on a warm cache manager. Prints `ready <response bytes>`, then answers
-// each `cpu` line on stdin with `cpu <user + system µs>`; exits when stdin ends.
+// each `cpu` line on stdin with `cpu <user + system µs>` and each `settle` line (a full GC, then
+// 250 ms) with `settled`; exits when stdin ends.
 // WAPI_BENCH_NAMES=reread: the unix attestor reads the account files on every call (old way).
 
 import http2 from 'node:http2';
@@ -106,6 +107,15 @@ const endpoint = await startWorkloadEndpoint({
 process.stdout.write(`ready ${body.length}\n`);
 
 for await (const line of createInterface({ input: process.stdin })) {
+  if (line === 'settle') {
+    // Steady state before the rows: the start-up's garbage (module loading, the fake CA's
+    // minting, the first sync) collected, and the agent's release of freed memory after that
+    // full GC (~100 ms later) done, as in an agent that has been up for a while.
+    globalThis.gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    process.stdout.write('settled\n');
+    continue;
+  }
   if (line !== 'cpu') continue;
   const { user, system } = process.cpuUsage();
   process.stdout.write(`cpu ${user + system}\n`);
