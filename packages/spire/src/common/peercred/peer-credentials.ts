@@ -32,7 +32,7 @@ export function acceptedStartTime(credentials: PeerCredentials): AcceptedStartTi
   return acceptedStartTimes.get(credentials);
 }
 
-/** A pidfd opened when the connection was accepted, until {@link releasePeerCredentials}. */
+/** The connection's pidfd (see withStartTime), kept until {@link releasePeerCredentials}. */
 interface HeldPidfd {
   readonly fd: number;
   open: boolean;
@@ -41,11 +41,13 @@ interface HeldPidfd {
 const acceptedPidfds = new WeakMap<PeerCredentials, HeldPidfd>();
 
 /**
- * Whether the process that held the peer's pid when its connection was accepted still holds it
- * (a pidfd opened then, see pidfd_open(2)): `true` proves that the pid has named that process
- * all along, so anything read from /proc/<pid> before this check describes it. `false` when it
- * has exited (or the connection was released); `undefined` when no pidfd could be opened (a
- * kernel before 5.3, seccomp, `credentials` from elsewhere): then compare start times.
+ * Whether the connection's process still holds its pid: the process that connected (the
+ * socket's own pidfd, SO_PEERPIDFD, Linux 6.5+), or on older kernels the one that held the pid
+ * when the connection was accepted (pidfd_open(2)). `true` proves that the pid has named that
+ * process all along, so anything read from /proc/<pid> before this check describes it. `false`
+ * when it has been reaped (or the connection was released); `undefined` when the connection has
+ * no pidfd (a kernel before 5.3, seccomp, `credentials` from elsewhere): then compare start
+ * times.
  */
 export function peerProcessHeld(credentials: PeerCredentials): boolean | undefined {
   const held = acceptedPidfds.get(credentials);
