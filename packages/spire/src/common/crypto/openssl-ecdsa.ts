@@ -17,21 +17,18 @@ import koffi from 'koffi';
 /** The curves Go's crypto/x509 accepts for ECDSA, by their JOSE / WebCrypto name. */
 export type EcdsaCurve = 'P-224' | 'P-256' | 'P-384' | 'P-521';
 
-/** OpenSSL's NIDs of the curves (obj_mac.h), stable across OpenSSL versions. */
-const CURVE_NIDS: Readonly<Record<EcdsaCurve, number>> = {
-  'P-224': 713,
-  'P-256': 415,
-  'P-384': 715,
-  'P-521': 716,
-};
-
-/** Node's names of the curves and the bytes of X || Y, for the self-test's keys. */
-const SELF_TEST_CURVES: Readonly<Record<EcdsaCurve, { name: string; pointBytes: number }>> = {
-  'P-224': { name: 'secp224r1', pointBytes: 56 },
-  'P-256': { name: 'prime256v1', pointBytes: 64 },
-  'P-384': { name: 'secp384r1', pointBytes: 96 },
-  'P-521': { name: 'secp521r1', pointBytes: 132 },
-};
+/**
+ * Each curve: OpenSSL's NID (obj_mac.h, stable across OpenSSL versions), and for the self-test's
+ * keys Node's name of the curve and the bytes of X || Y.
+ */
+const CURVES: Readonly<Record<EcdsaCurve, { nid: number; nodeName: string; pointBytes: number }>> =
+  {
+    'P-224': { nid: 713, nodeName: 'secp224r1', pointBytes: 56 },
+    'P-256': { nid: 415, nodeName: 'prime256v1', pointBytes: 64 },
+    'P-384': { nid: 715, nodeName: 'secp384r1', pointBytes: 96 },
+    'P-521': { nid: 716, nodeName: 'secp521r1', pointBytes: 132 },
+  };
+const CURVE_NAMES = Object.keys(CURVES) as EcdsaCurve[];
 
 export interface OpensslEcdsa {
   /**
@@ -114,8 +111,8 @@ export function bindOpensslEcdsa(): OpensslEcdsa | null {
     return null;
   }
   const keys = new Map<EcdsaCurve, Pointer>();
-  for (const curve of Object.keys(CURVE_NIDS) as EcdsaCurve[]) {
-    const key = fns.newKey(CURVE_NIDS[curve]);
+  for (const curve of CURVE_NAMES) {
+    const key = fns.newKey(CURVES[curve].nid);
     if (!key) {
       fns.clearErrors();
       return null;
@@ -155,8 +152,8 @@ export function bindOpensslEcdsa(): OpensslEcdsa | null {
  */
 function selfTest(verifier: OpensslEcdsa): boolean {
   try {
-    for (const curve of Object.keys(CURVE_NIDS) as EcdsaCurve[]) {
-      const { name, pointBytes } = SELF_TEST_CURVES[curve];
+    for (const curve of CURVE_NAMES) {
+      const { nodeName: name, pointBytes } = CURVES[curve];
       const a = generateKeyPairSync('ec', { namedCurve: name });
       const b = generateKeyPairSync('ec', { namedCurve: name });
       const data = Buffer.from(`spire-ts openssl-ecdsa self-test ${curve}`);
