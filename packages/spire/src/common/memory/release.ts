@@ -8,24 +8,14 @@
  * a no-op.
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import koffi from 'koffi';
+import { optionalBinding, requireGlibc } from '../native/glibc.js';
 
 type MallocTrim = (pad: number) => number;
 
-/** The bound function, `null` once binding failed (then never tried again). */
-let mallocTrim: MallocTrim | null | undefined;
-
-function bind(): MallocTrim | null {
-  if (mallocTrim !== undefined) return mallocTrim;
-  mallocTrim = null;
-  if (process.platform !== 'linux') return null;
-  try {
-    mallocTrim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as MallocTrim;
-  } catch {
-    // Not glibc: nothing to release this way.
-  }
-  return mallocTrim;
-}
+/** glibc's malloc_trim, bound on first use; `null` where there is none (then never tried again). */
+const bind = optionalBinding(
+  () => requireGlibc().func('int malloc_trim(size_t pad)') as MallocTrim,
+);
 
 /**
  * Returns the C heap's free pages to the kernel (glibc `malloc_trim(0)`). Resolves nothing and

@@ -1,5 +1,5 @@
 import koffi from 'koffi';
-
+import { optionalBinding, requireGlibc } from '../native/glibc.js';
 import { PeerCredError, PeerCredErrorCode } from './errors.js';
 
 // <sys/socket.h> on Linux (x86, x86-64, arm, arm64, riscv): SOL_SOCKET = 1, SO_PEERCRED = 17.
@@ -24,29 +24,27 @@ type GetsockoptInt = (
   len: number[],
 ) => number;
 
-let getsockopt: Getsockopt | undefined;
-
-/** Binds libc's getsockopt once, on first use (never at import time). */
-function bind(): Getsockopt {
-  if (getsockopt) return getsockopt;
-  if (process.platform !== 'linux') {
-    throw new PeerCredError(
-      PeerCredErrorCode.Unsupported,
-      `peer credentials are supported on linux only, not on ${process.platform}`,
-    );
-  }
-
-  const libc = koffi.load('libc.so.6');
+/** getsockopt with a `struct ucred` result (SO_PEERCRED), bound on first use. */
+const ucredGetsockopt = optionalBinding(() => {
   const ucred = koffi.struct('spire_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
-  const fn = libc.func('getsockopt', 'int', [
+  return requireGlibc().func('getsockopt', 'int', [
     'int',
     'int',
     'int',
     koffi.out(koffi.pointer(ucred)),
     koffi.inout(koffi.pointer('uint32')),
-  ]);
-  getsockopt = fn as Getsockopt;
-  return getsockopt;
+  ]) as Getsockopt;
+});
+
+function bind(): Getsockopt {
+  const fn = ucredGetsockopt();
+  if (fn) return fn;
+  throw new PeerCredError(
+    PeerCredErrorCode.Unsupported,
+    process.platform === 'linux'
+      ? 'peer credentials need glibc (libc.so.6), which this process cannot load'
+      : `peer credentials are supported on linux only, not on ${process.platform}`,
+  );
 }
 
 /** Reads SO_PEERCRED of the connected Unix socket `fd`: the peer's pid, uid and gid at connect. */
@@ -80,29 +78,20 @@ export interface PidfdCalls {
   signal(fd: number, sig: number): number;
 }
 
-/** Bound once; `null` where pidfds cannot be used (not Linux, another architecture). */
-let pidfdCalls: PidfdCalls | null | undefined;
-
-function bindPidfd(): PidfdCalls | null {
-  if (pidfdCalls !== undefined) return pidfdCalls;
-  pidfdCalls = null;
-  if (process.platform !== 'linux' || !PIDFD_ARCHES.has(process.arch)) return null;
+/** Bound on first use; `null` where pidfds cannot be used (not Linux, another architecture). */
+const bindPidfd = optionalBinding((): PidfdCalls => {
+  if (!PIDFD_ARCHES.has(process.arch)) throw new Error(`no pidfds on ${process.arch}`);
   try {
     // The wrappers cost about half of a variadic syscall() call through koffi (1.1 vs 1.9 us).
-    pidfdCalls = bindPidfdCalls('wrappers');
+    return bindPidfdCalls('wrappers');
   } catch {
-    try {
-      pidfdCalls = bindPidfdCalls('syscall');
-    } catch {
-      // No glibc: go without pidfds.
-    }
+    return bindPidfdCalls('syscall');
   }
-  return pidfdCalls;
-}
+});
 
 /** Binds the calls through glibc's wrappers or through syscall(2); throws where it cannot. */
 export function bindPidfdCalls(via: 'wrappers' | 'syscall'): PidfdCalls {
-  const libc = koffi.load('libc.so.6');
+  const libc = requireGlibc();
   if (via === 'wrappers') {
     const open = libc.func('int pidfd_open(int pid, unsigned int flags)');
     const signal = libc.func(
@@ -152,27 +141,16 @@ export function pidfdHeld(fd: number): boolean {
 }
 
 /** getsockopt with an int result, bound on first use; `null` where it cannot be. */
-let getsockoptInt: GetsockoptInt | null | undefined;
-
-function bindGetsockoptInt(): GetsockoptInt | null {
-  if (getsockoptInt !== undefined) return getsockoptInt;
-  getsockoptInt = null;
-  if (process.platform !== 'linux' || !PIDFD_ARCHES.has(process.arch)) return null;
-  try {
-    getsockoptInt = koffi
-      .load('libc.so.6')
-      .func('getsockopt', 'int', [
-        'int',
-        'int',
-        'int',
-        koffi.out(koffi.pointer('int')),
-        koffi.inout(koffi.pointer('uint32')),
-      ]) as GetsockoptInt;
-  } catch {
-    // No glibc: go without.
-  }
-  return getsockoptInt;
-}
+const bindGetsockoptInt = optionalBinding(() => {
+  if (!PIDFD_ARCHES.has(process.arch)) throw new Error(`no pidfds on ${process.arch}`);
+  return requireGlibc().func('getsockopt', 'int', [
+    'int',
+    'int',
+    'int',
+    koffi.out(koffi.pointer('int')),
+    koffi.inout(koffi.pointer('uint32')),
+  ]) as GetsockoptInt;
+});
 
 /**
  * A pidfd of the process that connected to the Unix socket `fd` (SO_PEERPIDFD, Linux 6.5+): the
