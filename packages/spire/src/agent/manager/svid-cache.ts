@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { CheckedX509SvidDer, SpiffeId } from '@spire-ts/spiffe';
 import { type CachedEntry, EntryInterner } from './entry.js';
 import type { WorkloadX509Identity } from './workload-view.js';
@@ -7,17 +8,25 @@ import type { WorkloadX509Identity } from './workload-view.js';
  * object per SVID, not two): built once, so equal state compares by identity (C27); a new SVID
  * (rotation, entry change) is a new object.
  *
- * Laid out for memory per SVID (issue 4): the chain and key are DER in one exact-size
- * ArrayBuffer, and {@link certChainDer} / {@link privateKeyPkcs8} are views of it made on each
- * read, not two view objects kept per SVID; the validity times are whole seconds (X.509 times
- * have no finer part, RFC 5280 §4.1.2.5), which V8 holds as small integers where milliseconds
- * would each be a boxed number; the entry's fields are read through the entry the SVID was
- * minted for, not copied. No parsed certificate or key object (native OpenSSL memory) is kept.
+ * Laid out for memory per SVID (issue 4). The chain and key are held as one one-byte (latin1)
+ * string, a byte per character: V8 keeps it inside an object on its own heap, which its
+ * collector compacts. An ArrayBuffer per SVID was a C-heap allocation plus a native backing-store
+ * record and a JS wrapper (about 250 bytes beyond the DER), and the C heap does not compact: the
+ * 10,000 long-lived buffers of a sync sat scattered among the sync's freed garbage, and pages
+ * holding one live buffer could not be given back (RSS 1-2 KB per SVID above what was held, and
+ * varying from run to run). {@link certChainDer} and {@link privateKeyPkcs8} are copies made on
+ * each read (a workload is handed the encoded message, built once per state by the response
+ * cache), so nothing outside can change a cached SVID's bytes. The validity times are whole
+ * seconds (X.509 times have no finer part, RFC 5280 §4.1.2.5), which V8 holds as small integers
+ * where milliseconds would each be a boxed number; the entry's fields are read through the entry
+ * the SVID was minted for, not copied. No parsed certificate or key object (native OpenSSL
+ * memory) is kept.
  */
 export class CachedSvid implements WorkloadX509Identity {
   /** The entry, as it was when this SVID was minted for it; a newer version re-mints it (D07). */
   readonly entry: CachedEntry;
-  readonly #der: ArrayBuffer;
+  /** Chain DER then PKCS#8 DER, one byte per character (latin1). */
+  readonly #der: string;
   readonly #chainLength: number;
   readonly #notBeforeS: number;
   readonly #notAfterS: number;
@@ -33,8 +42,8 @@ export class CachedSvid implements WorkloadX509Identity {
       throw new RangeError('an X509-SVID chain holds at least its leaf certificate');
     }
     this.entry = entry;
-    this.#der = ownBytes([...svid.certificates, key]);
-    this.#chainLength = this.#der.byteLength - key.length;
+    this.#der = Buffer.concat([...svid.certificates, key]).toString('latin1');
+    this.#chainLength = this.#der.length - key.length;
     this.#notBeforeS = seconds(svid.notBefore.getTime());
     this.#notAfterS = seconds(svid.chainNotAfter.getTime());
     this.#leafNotAfterS = seconds(svid.notAfter.getTime());
@@ -61,14 +70,14 @@ export class CachedSvid implements WorkloadX509Identity {
     return this.entry.createdAtNumber;
   }
 
-  /** The chain as concatenated DER, leaf first (a new view of the held bytes on each read). */
+  /** The chain as concatenated DER, leaf first (a copy of the held bytes on each read). */
   get certChainDer(): Uint8Array {
-    return new Uint8Array(this.#der, 0, this.#chainLength);
+    return bytesOf(this.#der, 0, this.#chainLength);
   }
 
-  /** The PKCS#8 DER key (a new view of the held bytes on each read). */
+  /** The PKCS#8 DER key (a copy of the held bytes on each read). */
   get privateKeyPkcs8(): Uint8Array {
-    return new Uint8Array(this.#der, this.#chainLength);
+    return bytesOf(this.#der, this.#chainLength, this.#der.length);
   }
 
   get expiresAtMs(): number {
@@ -105,16 +114,12 @@ function seconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
-// One exact-size allocation for chain and key (read through views of it): not a slice of Node's
-// shared Buffer pool, which would keep a whole 8 KiB slab alive per long-lived SVID.
-function ownBytes(parts: readonly Uint8Array[]): ArrayBuffer {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out.buffer;
+// Characters [from, to) of a latin1 string as bytes, in a buffer of their own: not a slice of
+// Node's shared pool, whose later unfilled `allocUnsafe` slices could otherwise hold key bytes.
+function bytesOf(latin1: string, from: number, to: number): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(to - from);
+  out.write(from === 0 ? latin1 : latin1.slice(from), 0, to - from, 'latin1');
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 /**

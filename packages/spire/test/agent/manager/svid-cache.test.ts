@@ -42,18 +42,41 @@ async function minted() {
   return { svid: new CachedSvid(entry(A), checked, pkcs8), chain, pkcs8 };
 }
 
-describe('CachedSvid: one object per SVID, chain and key in one buffer (issue 4)', () => {
-  it('holds the chain and key as views of one exact-size buffer, byte for byte as minted', async () => {
+describe('CachedSvid: one object per SVID, chain and key held on the JS heap (issue 4)', () => {
+  it('gives back the chain and key byte for byte as minted, each in a buffer of its own', async () => {
     const { svid, chain, pkcs8 } = await minted();
     const chainDer = Buffer.concat(chain);
 
     expect(Buffer.from(svid.certChainDer).equals(chainDer)).toBe(true);
     expect(Buffer.from(svid.privateKeyPkcs8).equals(pkcs8)).toBe(true);
-    expect(svid.certChainDer.buffer).toBe(svid.privateKeyPkcs8.buffer);
-    expect(svid.certChainDer.buffer.byteLength).toBe(chainDer.length + pkcs8.length);
-    expect(svid.certChainDer.byteOffset).toBe(0);
-    expect(svid.privateKeyPkcs8.byteOffset).toBe(chainDer.length);
+    expect(svid.certChainDer.byteLength).toBe(chainDer.length);
     expect(svid.privateKeyPkcs8.byteLength).toBe(pkcs8.length);
+    // Not slices of Node's shared pool, which later unfilled allocations reuse.
+    expect(svid.privateKeyPkcs8.buffer.byteLength).toBe(pkcs8.length);
+    expect(svid.certChainDer.buffer.byteLength).toBe(chainDer.length);
+  });
+
+  it('keeps every byte value (0x00-0xff) through its one-byte string form', async () => {
+    const { svid: real } = await minted();
+    const every = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const key = Uint8Array.from({ length: 256 }, (_, i) => 255 - i);
+    const checked = {
+      certificates: [every, every.subarray(128)],
+      notBefore: new Date(NOW),
+      notAfter: new Date(NOW),
+      chainNotAfter: new Date(NOW),
+    };
+    const svid = new CachedSvid(real.entry, checked as never, key);
+    expect([...svid.certChainDer]).toEqual([...every, ...every.subarray(128)]);
+    expect([...svid.privateKeyPkcs8]).toEqual([...key]);
+  });
+
+  it('cannot be changed through the bytes it hands out', async () => {
+    const { svid, chain, pkcs8 } = await minted();
+    svid.certChainDer.fill(0);
+    svid.privateKeyPkcs8.fill(0);
+    expect(Buffer.from(svid.certChainDer).equals(Buffer.concat(chain))).toBe(true);
+    expect(Buffer.from(svid.privateKeyPkcs8).equals(pkcs8)).toBe(true);
   });
 
   it('reads notBefore from the leaf and notAfter as the earliest of the chain (C28)', async () => {
