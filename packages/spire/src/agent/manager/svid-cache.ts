@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { CheckedX509SvidDer, SpiffeId } from '@spire-ts/spiffe';
 import { type CachedEntry, EntryInterner } from './entry.js';
+import { nextNonce, openKey, sealKey } from './sealed-key.js';
 import type { WorkloadX509Identity } from './workload-view.js';
 
 /**
@@ -16,7 +17,8 @@ import type { WorkloadX509Identity } from './workload-view.js';
  * holding one live buffer could not be given back (RSS 1-2 KB per SVID above what was held, and
  * varying from run to run). {@link certChainDer} and {@link privateKeyPkcs8} are copies made on
  * each read (a workload is handed the encoded message, built once per state by the response
- * cache), so nothing outside can change a cached SVID's bytes. The validity times are whole
+ * cache), so nothing outside can change a cached SVID's bytes. The key is held sealed
+ * (sealed-key.ts): heap snapshots write out string contents. The validity times are whole
  * seconds (X.509 times have no finer part, RFC 5280 §4.1.2.5), which V8 holds as small integers
  * where milliseconds would each be a boxed number; the entry's fields are read through the entry
  * the SVID was minted for, not copied. No parsed certificate or key object (native OpenSSL
@@ -25,9 +27,11 @@ import type { WorkloadX509Identity } from './workload-view.js';
 export class CachedSvid implements WorkloadX509Identity {
   /** The entry, as it was when this SVID was minted for it; a newer version re-mints it (D07). */
   readonly entry: CachedEntry;
-  /** Chain DER then PKCS#8 DER, one byte per character (latin1). */
+  /** Chain DER then the sealed PKCS#8 DER, one byte per character (latin1). */
   readonly #der: string;
   readonly #chainLength: number;
+  /** The nonce the key was sealed with (sealed-key.ts). */
+  readonly #keyNonce: number;
   readonly #notBeforeS: number;
   readonly #notAfterS: number;
   readonly #leafNotAfterS: number;
@@ -42,8 +46,10 @@ export class CachedSvid implements WorkloadX509Identity {
       throw new RangeError('an X509-SVID chain holds at least its leaf certificate');
     }
     this.entry = entry;
-    this.#der = Buffer.concat([...svid.certificates, key]).toString('latin1');
-    this.#chainLength = this.#der.length - key.length;
+    this.#keyNonce = nextNonce();
+    const sealed = sealKey(key, this.#keyNonce);
+    this.#der = Buffer.concat([...svid.certificates, sealed]).toString('latin1');
+    this.#chainLength = this.#der.length - sealed.length;
     this.#notBeforeS = seconds(svid.notBefore.getTime());
     this.#notAfterS = seconds(svid.chainNotAfter.getTime());
     this.#leafNotAfterS = seconds(svid.notAfter.getTime());
@@ -75,9 +81,9 @@ export class CachedSvid implements WorkloadX509Identity {
     return bytesOf(this.#der, 0, this.#chainLength);
   }
 
-  /** The PKCS#8 DER key (a copy of the held bytes on each read). */
+  /** The PKCS#8 DER key (unsealed into a buffer of its own on each read). */
   get privateKeyPkcs8(): Uint8Array {
-    return bytesOf(this.#der, this.#chainLength, this.#der.length);
+    return openKey(bytesOf(this.#der, this.#chainLength, this.#der.length), this.#keyNonce);
   }
 
   get expiresAtMs(): number {
