@@ -63,6 +63,11 @@ async function writeConf(
   return path;
 }
 
+/** True once a timer has fired or been cleared. */
+function isDone(timer: NodeJS.Timeout): boolean {
+  return (timer as unknown as { _destroyed: boolean })._destroyed;
+}
+
 async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
   while (!check()) {
@@ -80,6 +85,34 @@ describe('spire-agent run', () => {
     controller.abort();
     expect(await running).toBe(0);
     expect(existsSync(join(dir, 'public', 'api.sock'))).toBe(false);
+  });
+
+  it('leaves no timer holding the process open once stopped (a stopped agent exits at once)', async () => {
+    // Every timer of a second or more made while the agent runs, with where it was made.
+    const made: { timer: NodeJS.Timeout; ms: number; where: string }[] = [];
+    const original = globalThis.setTimeout;
+    const tracked = ((fn: () => void, ms?: number) => {
+      const timer = original(fn, ms);
+      if ((ms ?? 0) >= 1000) {
+        made.push({ timer, ms: ms ?? 0, where: new Error().stack?.split('\n')[2] ?? '' });
+      }
+      return timer;
+    }) as typeof setTimeout;
+    globalThis.setTimeout = tracked;
+    try {
+      const conf = await writeConf();
+      const controller = new AbortController();
+      const running = runAgent(['-config', conf, '-joinToken', 'run-1'], io(), controller.signal);
+      await waitFor(() => existsSync(join(dir, 'public', 'api.sock')));
+      controller.abort();
+      expect(await running).toBe(0);
+    } finally {
+      globalThis.setTimeout = original;
+    }
+    // A Connect deadline left armed after a stream (attestation, entry sync) kept the real
+    // process alive for up to 30 s after SIGTERM.
+    const armed = made.filter(({ timer }) => timer.hasRef() && !isDone(timer));
+    expect(armed.map(({ ms, where }) => `${ms} ms ${where.trim()}`)).toEqual([]);
   });
 
   it('docs/agent.md: restarted without -joinToken, it reuses the stored SVID and never needs the token again', async () => {

@@ -12,6 +12,10 @@ export interface StreamCall {
  * stream left early (its iterator returned), Connect's own deadline timer stays armed until it
  * fires, which held a stopping agent open for up to the whole timeout. `what` names the call in
  * the DeadlineExceeded message.
+ *
+ * `timeoutMs: 0` is how a call tells Connect's transport "no deadline": leaving it out is not
+ * enough, since the transport then applies its `defaultTimeoutMs` (the agent's 30 s) and arms
+ * that timer instead.
  */
 export function streamCall(what: string, options: CallOptions): StreamCall {
   const call = new AbortController();
@@ -27,7 +31,7 @@ export function streamCall(what: string, options: CallOptions): StreamCall {
   signal?.addEventListener('abort', stopWithCaller, { once: true });
   if (signal?.aborted) stopWithCaller();
   return {
-    options: { ...rest, signal: call.signal },
+    options: { ...rest, timeoutMs: 0, signal: call.signal },
     done: () => {
       clearTimeout(deadline);
       signal?.removeEventListener('abort', stopWithCaller);
