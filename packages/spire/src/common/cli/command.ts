@@ -12,6 +12,8 @@ export interface CliIo {
 
 /** The real process streams, environment and working directory. */
 export function processIo(): CliIo {
+  quietOnClosedOutput(process.stdout);
+  quietOnClosedOutput(process.stderr);
   return {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -23,6 +25,21 @@ export function processIo(): CliIo {
       return Buffer.concat(chunks);
     },
   };
+}
+
+/**
+ * A reader that went away (`spire-agent api fetch x509 | head -3`) ends the output: the process
+ * exits quietly, as SPIRE's binaries end on SIGPIPE, instead of dying on an unhandled EPIPE with
+ * a stack trace. Other stream errors are left as they were. Added once per stream.
+ */
+function quietOnClosedOutput(stream: NodeJS.WriteStream): void {
+  if (stream.listeners('error').includes(exitOnEpipe)) return;
+  stream.on('error', exitOnEpipe);
+}
+
+function exitOnEpipe(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
 }
 
 /**
