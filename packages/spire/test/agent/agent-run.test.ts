@@ -63,6 +63,16 @@ async function writeConf(
   return path;
 }
 
+/** Runs the agent with -joinToken until its Workload API socket is up, then stops it. */
+async function serveThenStop(): Promise<number> {
+  const conf = await writeConf();
+  const controller = new AbortController();
+  const running = runAgent(['-config', conf, '-joinToken', 'run-1'], io(), controller.signal);
+  await waitFor(() => existsSync(join(dir, 'public', 'api.sock')));
+  controller.abort();
+  return running;
+}
+
 /** True once a timer has fired or been cleared. */
 function isDone(timer: NodeJS.Timeout): boolean {
   return (timer as unknown as { _destroyed: boolean })._destroyed;
@@ -78,12 +88,7 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
 
 describe('spire-agent run', () => {
   it('attests with -joinToken, serves the Workload API socket, and exits 0 when stopped', async () => {
-    const conf = await writeConf();
-    const controller = new AbortController();
-    const running = runAgent(['-config', conf, '-joinToken', 'run-1'], io(), controller.signal);
-    await waitFor(() => existsSync(join(dir, 'public', 'api.sock')));
-    controller.abort();
-    expect(await running).toBe(0);
+    expect(await serveThenStop()).toBe(0);
     expect(existsSync(join(dir, 'public', 'api.sock'))).toBe(false);
   });
 
@@ -100,12 +105,7 @@ describe('spire-agent run', () => {
     }) as typeof setTimeout;
     globalThis.setTimeout = tracked;
     try {
-      const conf = await writeConf();
-      const controller = new AbortController();
-      const running = runAgent(['-config', conf, '-joinToken', 'run-1'], io(), controller.signal);
-      await waitFor(() => existsSync(join(dir, 'public', 'api.sock')));
-      controller.abort();
-      expect(await running).toBe(0);
+      expect(await serveThenStop()).toBe(0);
     } finally {
       globalThis.setTimeout = original;
     }
