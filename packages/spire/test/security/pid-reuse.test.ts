@@ -248,6 +248,13 @@ const canReusePids =
   process.getuid?.() === 0 &&
   spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
 
+/** True, with a visible message, when this kernel has no SO_PEERPIDFD (before 6.5). */
+async function socketPidfdMissing(): Promise<boolean> {
+  if (await socketPidfdSupported()) return false;
+  console.warn('SO_PEERPIDFD not supported by this kernel (before 6.5): case skipped');
+  return true;
+}
+
 /** SO_PEERPIDFD (Linux 6.5+) on an accepted socket of this process. */
 async function socketPidfdSupported(): Promise<boolean> {
   const { dir, path, server, accepted } = await listening();
@@ -269,10 +276,7 @@ describe('the connection accepted late (an agent slow to accept)', () => {
   it.skipIf(!linux)(
     "SO_PEERPIDFD: the accepted socket's pidfd names the connecting process, close-on-exec",
     async () => {
-      if (!(await socketPidfdSupported())) {
-        console.warn('SO_PEERPIDFD not supported by this kernel (before 6.5): case skipped');
-        return;
-      }
+      if (await socketPidfdMissing()) return;
       const { dir, path, server, accepted } = await listening();
       const client = net.connect(path);
       try {
@@ -295,10 +299,7 @@ describe('the connection accepted late (an agent slow to accept)', () => {
   it.skipIf(!canReusePids)(
     'the pid reused before the server reads the credentials: refused, never the new process (own pid namespace)',
     async () => {
-      if (!(await socketPidfdSupported())) {
-        console.warn('SO_PEERPIDFD not supported by this kernel (before 6.5): case skipped');
-        return;
-      }
+      if (await socketPidfdMissing()) return;
       const run = spawnSync(
         'unshare',
         ['--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', ACCEPT_RACE],

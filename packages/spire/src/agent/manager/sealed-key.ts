@@ -37,6 +37,8 @@ export function openKey(sealedKey: Uint8Array, nonce: number): Uint8Array {
   const decipher = createDecipheriv(CIPHER, theProcessKey(), iv(nonce));
   const head = decipher.update(sealedKey);
   const tail = decipher.final();
+  // CTR leaves nothing for final(). Buffer.concat would copy the plaintext into Node's shared
+  // pool, whose later unfilled `allocUnsafe` slices could then hand key bytes to other code.
   return tail.length === 0 ? head : Buffer.concat([head, tail]);
 }
 

@@ -120,8 +120,9 @@ function seconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
-// Characters [from, to) of a latin1 string as bytes, in a buffer of their own: not a slice of
-// Node's shared pool, whose later unfilled `allocUnsafe` slices could otherwise hold key bytes.
+// Characters [from, to) of a latin1 string as bytes, in a buffer of their own: a caller may keep
+// the chain, and a slice of Node's shared pool would keep a whole 8 KiB slab alive with it. (The
+// key's part is ciphertext; openKey unseals it into a buffer of its own.)
 function bytesOf(latin1: string, from: number, to: number): Uint8Array {
   const out = Buffer.allocUnsafeSlow(to - from);
   out.write(from === 0 ? latin1 : latin1.slice(from), 0, to - from, 'latin1');
