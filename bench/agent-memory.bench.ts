@@ -20,7 +20,7 @@
 //     held memory down (JS heap, ArrayBuffers) and shows RSS growth from a fresh process.
 //   - `mint-only`: the same two syncs dropping every SVID: the baseline doing the same work and
 //     holding nothing. Cache minus mint-only is what holding the SVIDs costs.
-// Run: `npm run bench -- agent-memory` (about 8 minutes); RUNS=5 for more rounds;
+// Run: `npm run bench -- agent-memory` (about 9 minutes); RUNS=5 for more rounds;
 // GC_EACH_BATCH=1 to force a full GC before each batch of 500 (shows how much of the RSS is
 // native garbage awaiting GC); AGENT_MEMORY_SNAPSHOTS=<dir> for heap snapshots (they disturb RSS).
 import { spawnSync } from 'node:child_process';
